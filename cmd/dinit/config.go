@@ -1,0 +1,85 @@
+package main
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/dinit-dev/dinit/proc"
+)
+
+// configError names the variable and the value that were refused.
+type configError struct {
+	name, value, want string
+}
+
+func (e *configError) Error() string {
+	return fmt.Sprintf("invalid %s value %q: %s", e.name, e.value, e.want)
+}
+
+// parseConfig reads the configuration from the environment (getenv) and
+// validates all of it before anything starts.
+func parseConfig(getenv func(string) string) (proc.Config, error) {
+	cfg := proc.Config{Dir: "/etc/service", Level: proc.LevelWarn, JSON: true, KillTimeout: 30 * time.Second}
+	if v := getenv("DINIT_DIR"); v != "" {
+		cfg.Dir = v
+	}
+	cfg.JSON = getenv("DINIT_JSON_STDOUT") != "0"
+	var err error
+	if cfg.Level, err = parseLevel(getenv("DINIT_LOG_LEVEL")); err != nil {
+		return cfg, err
+	}
+	if cfg.Policy, err = parsePolicy(getenv("DINIT_REPARENTING_POLICY")); err != nil {
+		return cfg, err
+	}
+	if cfg.KillTimeout, err = parseKillTimeout(getenv("DINIT_KILL_TIMEOUT")); err != nil {
+		return cfg, err
+	}
+	return cfg, nil
+}
+
+var levels = map[string]proc.Level{
+	"none": proc.LevelNone, "error": proc.LevelError, "warn": proc.LevelWarn,
+	"info": proc.LevelInfo, "debug": proc.LevelDebug,
+}
+
+func parseLevel(v string) (proc.Level, error) {
+	if v == "" {
+		return proc.LevelWarn, nil
+	}
+	if l, ok := levels[v]; ok {
+		return l, nil
+	}
+	return 0, &configError{"DINIT_LOG_LEVEL", v, "want one of none, error, warn, info, debug"}
+}
+
+var policies = map[string]proc.Policy{
+	"terminate": proc.PolicyTerminate, "adopt": proc.PolicyAdopt, "ignore": proc.PolicyIgnore,
+}
+
+func parsePolicy(v string) (proc.Policy, error) {
+	if v == "" {
+		return proc.PolicyTerminate, nil
+	}
+	if p, ok := policies[v]; ok {
+		return p, nil
+	}
+	return 0, &configError{"DINIT_REPARENTING_POLICY", v, "want one of terminate, adopt, ignore"}
+}
+
+// maxKillTimeout keeps the deadline arithmetic far from overflow (~292 years).
+const maxKillTimeout = int64(1<<63-1) / int64(time.Second)
+
+// parseKillTimeout takes whole seconds in any form strconv.ParseInt(s, 0, 64)
+// accepts (30, 0x1e, 0o36, 0b11110, 1_000), as the reference does.
+func parseKillTimeout(v string) (time.Duration, error) {
+	if v == "" {
+		return 30 * time.Second, nil
+	}
+	n, err := strconv.ParseInt(strings.TrimSpace(v), 0, 64)
+	if err != nil || n < 0 || n > maxKillTimeout || strings.TrimSpace(v) != v {
+		return 0, &configError{"DINIT_KILL_TIMEOUT", v, "want a whole number of seconds, 0 or more"}
+	}
+	return time.Duration(n) * time.Second, nil
+}

@@ -1,0 +1,39 @@
+// Command dinit is an init (PID 1) for containers. It runs every service of
+// a runit-style directory, reaps zombies, applies a policy to processes
+// reparented to it, shuts everything down gracefully on TERM, and relays
+// each program's stdout and stderr line by line, adding the program's name,
+// stage and a timestamp.
+//
+// # Services
+//
+// Each directory DINIT_DIR/<name>/ (names starting with a dot are skipped)
+// is a service: <name>/run is started with the service directory as
+// working directory; <name>/log/run, when present, reads run's stdout on its
+// stdin; <name>/terminate, when present, is run instead of sending SIGTERM,
+// with DINIT_PID set to the PID of run. A run that exits with code 115 has
+// disabled itself; any other end of a run starts the shutdown.
+//
+// # Environment
+//
+//	DINIT_DIR                 service directory (default /etc/service)
+//	DINIT_LOG_LEVEL           none, error, warn, info, debug (default warn)
+//	DINIT_JSON_STDOUT         0 disables JSON handling of stdout (default on)
+//	DINIT_REPARENTING_POLICY  terminate, adopt, ignore (default terminate)
+//	DINIT_KILL_TIMEOUT        seconds from SIGTERM to SIGKILL for reparented
+//	                          processes (default 30)
+//
+// # Signals
+//
+//	TERM, INT, QUIT           graceful shutdown
+//	HUP, USR1, USR2, WINCH    forwarded to running services and adopted processes
+//	CHLD                      reap, look for reparented processes
+//	PIPE                      ignored (a closed stdout never kills dinit)
+//	others                    logged at info and ignored
+//
+// # Exit codes
+//
+//	0  shutdown by signal, or a service ended with status 0
+//	1  dinit's own failure: bad configuration, unreadable DINIT_DIR, a
+//	   program that could not be started
+//	3  a service ended with a non-zero status or by a signal
+package main

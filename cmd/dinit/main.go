@@ -1,0 +1,84 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"runtime"
+	"time"
+
+	"github.com/dinit-dev/dinit/proc"
+)
+
+// version is stamped at build time (-X main.version=...).
+var version = "dev"
+
+// The loop runs on the main goroutine, and this keeps that goroutine on the
+// main thread: reparented processes attach to the main thread, and the
+// children we fork attach to the thread that forks them.
+func init() { runtime.LockOSThread() }
+
+// oneProc: all of dinit's work is on the loop thread, so a second P only
+// buys the runtime more threads. GOMAXPROCS in the environment still wins.
+func oneProc() {
+	if os.Getenv("GOMAXPROCS") == "" {
+		runtime.GOMAXPROCS(1)
+	}
+}
+
+func main() {
+	if len(os.Args) > 1 {
+		os.Exit(flags(os.Args[1:]))
+	}
+	oneProc()
+	cfg, err := parseConfig(os.Getenv)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "%s dinit: error: %v\n", time.Now().UTC().Format("2006-01-02T15:04:05.000Z"), err)
+		os.Exit(proc.ExitFailure)
+	}
+	os.Exit(proc.Run(cfg))
+}
+
+func flags(args []string) int {
+	switch args[0] {
+	case "--version", "-version", "version":
+		fmt.Printf("dinit %s\n", version)
+		return 0
+	case "--help", "-help", "-h", "help":
+		fmt.Print(helpText)
+		return 0
+	}
+	fmt.Fprintf(os.Stderr, "dinit: unknown argument %q; dinit takes no arguments (see dinit --help)\n", args[0])
+	return proc.ExitFailure
+}
+
+const helpText = `dinit: an init (PID 1) for containers
+
+Runs every service of DINIT_DIR (runit layout: <name>/run, <name>/log/run,
+<name>/terminate), reaps zombies, handles reparented processes by policy,
+shuts down gracefully on TERM, and relays every program's stdout and stderr
+line by line with its name, stage and a timestamp.
+
+Usage: dinit            (configured by the environment only)
+       dinit --help | --version
+
+Environment:
+  DINIT_DIR                 service directory (default /etc/service)
+  DINIT_LOG_LEVEL           none, error, warn, info, debug (default warn)
+  DINIT_JSON_STDOUT         0 disables JSON handling of stdout (default on)
+  DINIT_REPARENTING_POLICY  terminate, adopt, ignore (default terminate)
+  DINIT_KILL_TIMEOUT        seconds from SIGTERM to SIGKILL for reparented
+                            processes (default 30)
+
+Signals:
+  TERM, INT, QUIT           graceful shutdown
+  HUP, USR1, USR2, WINCH    forwarded to running services and adopted processes
+  CHLD                      reap, look for reparented processes
+  PIPE                      ignored
+  others                    logged at info and ignored
+
+Exit codes:
+  0  shutdown by signal, or a service ended with status 0
+  1  dinit's own failure: bad configuration, unreadable DINIT_DIR,
+     a program that could not be started
+  3  a service ended with a non-zero status or by a signal
+`

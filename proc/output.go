@@ -1,0 +1,102 @@
+package proc
+
+import (
+	"github.com/dinit-dev/dinit/fmtjson"
+	"github.com/dinit-dev/dinit/loop"
+)
+
+// readSize is the one read buffer shared by every source, and the most one
+// source may read in one turn of the loop: a flooding service cannot delay
+// another's lines by more than a turn.
+const readSize = 64 << 10
+
+// output turns what services write into our stdout and stderr. It owns the
+// two sinks, the sources (pipe read ends) and the per-turn timestamp.
+type output struct {
+	loop   *loop.Loop
+	stdout *sink
+	stderr *sink
+	clock  fmtjson.Clock
+	level  Level
+	json   bool
+
+	ready   []*source // sources with unread data, in turn order
+	spare   []*source
+	open    int // sources not yet at EOF
+	readBuf []byte
+}
+
+func newOutput(l *loop.Loop, level Level, json bool) *output {
+	o := &output{loop: l, level: level, json: json, readBuf: make([]byte, readSize)}
+	var outSt, errSt = o.openSinks()
+	if sameFile(&outSt, &errSt) {
+		o.stdout.twin, o.stderr.twin = o.stderr, o.stdout
+	}
+	return o
+}
+
+func (o *output) openSinks() (outSt, errSt statT) {
+	o.stdout, outSt = openSink(1)
+	o.stderr, errSt = openSink(2)
+	for _, s := range []*sink{o.stdout, o.stderr} {
+		if s.mode == modeBlocking {
+			continue
+		}
+		// Edge-triggered: one wake-up when a full pipe drains. A device
+		// that epoll cannot watch takes every write at once instead.
+		if _, err := o.loop.Add(s.fd, loop.Out|loop.Edge, s); err != nil {
+			s.mode = modeBlocking
+		}
+	}
+	return outSt, errSt
+}
+
+// backpressured reports that our outputs hold enough: stop reading services.
+func (o *output) backpressured() bool { return o.stdout.full() || o.stderr.full() }
+
+// pending reports bytes not yet written out.
+func (o *output) pending() int { return o.stdout.pending() + o.stderr.pending() }
+
+// flush writes what the sinks hold, as far as they take it now.
+func (o *output) flush() {
+	for _, s := range []*sink{o.stderr, o.stdout} {
+		wasBroken := s.broken != nil
+		if s.pending() > 0 || s.writable {
+			s.flush()
+		}
+		if !wasBroken && s.broken != nil && s == o.stdout {
+			o.errorf("writing to stdout: %v; discarding stdout from now on", s.broken)
+		}
+	}
+}
+
+// markReady queues a source for reading in this or the next turn.
+func (o *output) markReady(s *source) {
+	if !s.queued && !s.closed {
+		s.queued = true
+		o.ready = append(o.ready, s)
+	}
+}
+
+// hasReady reports sources with unread data that we may read now.
+func (o *output) hasReady() bool { return len(o.ready) > 0 && !o.backpressured() }
+
+// readTurn gives every ready source one read, in queue order, until the
+// sinks are full. A source that may hold more goes to the back of the queue.
+func (o *output) readTurn() {
+	batch := o.ready
+	o.ready = o.spare[:0]
+	for i, s := range batch {
+		if o.backpressured() {
+			o.ready = append(o.ready, batch[i:]...)
+			break
+		}
+		if s.readOnce(o.readBuf) {
+			o.ready = append(o.ready, s)
+		} else {
+			s.queued = false
+		}
+	}
+	clear(batch)
+	o.spare = batch[:0]
+}

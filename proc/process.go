@@ -1,0 +1,42 @@
+package proc
+
+import (
+	"strconv"
+	"time"
+
+	"github.com/dinit-dev/dinit/loop"
+)
+
+// role is why we track a process; it decides what its end means.
+type role uint8
+
+const (
+	roleRun        role = iota // a service's run
+	roleLog                    // a service's log/run
+	roleTerm                   // a service's terminate
+	roleAdopted                // reparented, adopt policy
+	roleReparented             // reparented, being terminated or ignored
+)
+
+// process is one PID we are responsible for. Every PID of ours maps to one
+// of these in Supervisor.procs: that map is the one owner table the reaper
+// dispatches through.
+type process struct {
+	sup     *Supervisor
+	pid     int
+	pidfd   int // -1 without pidfd support, and for reparented processes
+	tok     loop.Token
+	role    role
+	svc     *service // nil for reparented and adopted processes
+	label   string   // "web/run", or "sleep/42" for a reparented one
+	termAt  time.Time
+	killAt  time.Time // zero: no SIGKILL planned
+	killed  bool
+	termed  bool
+	cmdline string
+}
+
+// Event: the pidfd became readable, so the process has ended.
+func (p *process) Event(uint32) { p.sup.reapNeeded = true }
+
+func reparentedLabel(name string, pid int) string { return name + "/" + strconv.Itoa(pid) }

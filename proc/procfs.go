@@ -1,0 +1,129 @@
+package proc
+
+import (
+	"bytes"
+	"errors"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strconv"
+)
+
+// procRoot is where procfs is mounted; tests point it at a fake tree.
+var procRoot = "/proc"
+
+// children lists the PIDs whose parent is process pid. A child attaches to
+// the thread that forked it and reparented processes attach to the thread
+// the kernel picks as reaper, so every thread's list is read. Kernels built
+// without CONFIG_PROC_CHILDREN lack the file: then every process's stat is
+// scanned for its parent PID.
+func children(pid int) ([]int, error) {
+	taskDir := filepath.Join(procRoot, strconv.Itoa(pid), "task")
+	tasks, err := os.ReadDir(taskDir)
+	if err != nil {
+		return nil, err
+	}
+	var pids []int
+	for _, t := range tasks {
+		b, err := os.ReadFile(filepath.Join(taskDir, t.Name(), "children"))
+		if errors.Is(err, fs.ErrNotExist) && len(pids) == 0 {
+			return childrenByStat(pid)
+		}
+		if err != nil {
+			continue // the thread ended while we looked
+		}
+		pids = appendInts(pids, b)
+	}
+	return pids, nil
+}
+
+func appendInts(dst []int, b []byte) []int {
+	for _, f := range bytes.Fields(b) {
+		if n, err := strconv.Atoi(string(f)); err == nil {
+			dst = append(dst, n)
+		}
+	}
+	return dst
+}
+
+// childrenByStat is the slow path: walk /proc and keep processes whose
+// parent is pid.
+func childrenByStat(pid int) ([]int, error) {
+	ents, err := os.ReadDir(procRoot)
+	if err != nil {
+		return nil, err
+	}
+	var pids []int
+	for _, e := range ents {
+		n, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		b, err := os.ReadFile(filepath.Join(procRoot, e.Name(), "stat"))
+		if err != nil {
+			continue
+		}
+		if st, ok := parseStat(b); ok && st.ppid == pid {
+			pids = append(pids, n)
+		}
+	}
+	return pids, nil
+}
+
+// stat holds the fields of /proc/PID/stat we use.
+type stat struct {
+	comm  string
+	state byte
+	ppid  int
+}
+
+// parseStat parses "pid (comm) state ppid ...". comm may itself contain
+// spaces and ')' characters, so it ends at the LAST ')' of the line.
+func parseStat(b []byte) (stat, bool) {
+	open := bytes.IndexByte(b, '(')
+	end := bytes.LastIndexByte(b, ')')
+	if open < 0 || end < open {
+		return stat{}, false
+	}
+	rest := bytes.Fields(b[end+1:])
+	if len(rest) < 2 || len(rest[0]) != 1 {
+		return stat{}, false
+	}
+	ppid, err := strconv.Atoi(string(rest[1]))
+	if err != nil {
+		return stat{}, false
+	}
+	return stat{comm: string(b[open+1 : end]), state: rest[0][0], ppid: ppid}, true
+}
+
+// describe returns a process's command line (NULs as spaces) and its short
+// name: the base name of the first word, or comm when the command line is
+// empty (kernel threads, and zombies, whose memory is gone).
+func describe(pid int) (cmdline, name string) {
+	dir := filepath.Join(procRoot, strconv.Itoa(pid))
+	raw, _ := os.ReadFile(filepath.Join(dir, "cmdline"))
+	cmdline, first := splitCmdline(raw)
+	if first != "" {
+		return cmdline, filepath.Base(first)
+	}
+	comm, _ := os.ReadFile(filepath.Join(dir, "comm"))
+	name = string(bytes.TrimRight(comm, "\n"))
+	if name == "" {
+		name = "unknown"
+	}
+	return name, name
+}
+
+// splitCmdline turns the NUL-separated argv into one line and returns its
+// first word.
+func splitCmdline(raw []byte) (line, first string) {
+	raw = bytes.TrimRight(raw, "\x00")
+	if len(raw) == 0 {
+		return "", ""
+	}
+	line = string(bytes.ReplaceAll(raw, []byte{0}, []byte{' '}))
+	if f := bytes.Fields([]byte(line)); len(f) > 0 {
+		first = string(f[0])
+	}
+	return line, first
+}

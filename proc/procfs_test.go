@@ -1,0 +1,120 @@
+package proc
+
+import (
+	"os"
+	"path/filepath"
+	"reflect"
+	"testing"
+)
+
+func TestParseStat(t *testing.T) {
+	tests := []struct {
+		in   string
+		want stat
+		ok   bool
+	}{
+		{"42 (sleep) S 1 42 42 0 -1", stat{comm: "sleep", state: 'S', ppid: 1}, true},
+		{"7 (my prog) Z 3 7 7 0", stat{comm: "my prog", state: 'Z', ppid: 3}, true},
+		{"8 (a) b) R 9 8 8", stat{comm: "a) b", state: 'R', ppid: 9}, true},
+		{"9 ()) ) S 12 1", stat{comm: ")) ", state: 'S', ppid: 12}, true},
+		{"10 (x(y) S 2", stat{comm: "x(y", state: 'S', ppid: 2}, true},
+		{"", stat{}, false},
+		{"11 sleep S 1", stat{}, false},
+		{"12 (sleep) S", stat{}, false},
+		{"13 (sleep) S x", stat{}, false},
+		{"14 (sleep) SS 1", stat{}, false},
+	}
+	for _, tt := range tests {
+		got, ok := parseStat([]byte(tt.in))
+		if ok != tt.ok || got != tt.want {
+			t.Errorf("parseStat(%q) = %+v, %v; want %+v, %v", tt.in, got, ok, tt.want, tt.ok)
+		}
+	}
+}
+
+func TestSplitCmdline(t *testing.T) {
+	tests := []struct{ in, line, first string }{
+		{"/bin/sleep\x00100\x00", "/bin/sleep 100", "/bin/sleep"},
+		{"nginx: master process /usr/sbin/nginx\x00", "nginx: master process /usr/sbin/nginx", "nginx:"},
+		{"sh\x00-c\x00echo hi\x00", "sh -c echo hi", "sh"},
+		{"", "", ""},
+		{"\x00\x00", "", ""},
+	}
+	for _, tt := range tests {
+		line, first := splitCmdline([]byte(tt.in))
+		if line != tt.line || first != tt.first {
+			t.Errorf("splitCmdline(%q) = %q, %q; want %q, %q", tt.in, line, first, tt.line, tt.first)
+		}
+	}
+}
+
+// fakeProc lays out a fake /proc tree and points procRoot at it.
+func fakeProc(t *testing.T, files map[string]string) {
+	t.Helper()
+	root := t.TempDir()
+	for name, content := range files {
+		path := filepath.Join(root, name)
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	old := procRoot
+	procRoot = root
+	t.Cleanup(func() { procRoot = old })
+}
+
+func TestChildrenReadsEveryThread(t *testing.T) {
+	fakeProc(t, map[string]string{
+		"1/task/1/children":  "10 11 ",
+		"1/task/5/children":  "12 ",
+		"1/task/6/children":  "",
+		"10/stat":            "10 (x) S 1",
+		"unrelated/children": "99",
+	})
+	got, err := children(1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(got, []int{10, 11, 12}) {
+		t.Fatalf("children = %v", got)
+	}
+}
+
+func TestChildrenFallsBackToStatWithoutChildrenFile(t *testing.T) {
+	fakeProc(t, map[string]string{
+		"1/task/1/stat": "1 (dinit) S 0",
+		"1/stat":        "1 (dinit) S 0",
+		"20/stat":       "20 (a (b) c) S 1 20",
+		"21/stat":       "21 (other) S 20 21",
+		"22/stat":       "22 (z) Z 1 22",
+		"self/stat":     "1 (dinit) S 0",
+	})
+	got, err := children(1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(got, []int{20, 22}) {
+		t.Fatalf("children = %v", got)
+	}
+}
+
+func TestDescribe(t *testing.T) {
+	fakeProc(t, map[string]string{
+		"30/cmdline": "/usr/bin/sleep\x00100\x00",
+		"30/comm":    "sleep\n",
+		"31/cmdline": "",
+		"31/comm":    "zombie thing\n",
+	})
+	if c, n := describe(30); c != "/usr/bin/sleep 100" || n != "sleep" {
+		t.Errorf("describe(30) = %q, %q", c, n)
+	}
+	if c, n := describe(31); c != "zombie thing" || n != "zombie thing" {
+		t.Errorf("describe(31) = %q, %q", c, n)
+	}
+	if c, n := describe(32); c != "unknown" || n != "unknown" {
+		t.Errorf("describe(32) = %q, %q", c, n)
+	}
+}

@@ -1,0 +1,75 @@
+package proc
+
+// reap collects every ended child. It is the one place that waits: each
+// PID is looked up in the owner table before it is reaped, and a PID nobody
+// owns (a reparented process that had already ended) has its name read from
+// /proc while it is still a zombie.
+func (s *Supervisor) reap() {
+	s.reapNeeded = false
+	for {
+		pid, err := peekExited()
+		if err != nil {
+			s.out.errorf("waiting for children: %v", err)
+			return
+		}
+		if pid <= 0 {
+			return
+		}
+		p := s.procs[pid]
+		if p == nil {
+			p = s.strayZombie(pid)
+		}
+		st, ok := reapPID(pid)
+		if !ok {
+			return
+		}
+		s.ended(p, st)
+	}
+}
+
+// strayZombie makes an owner entry for an ended process we never saw
+// running.
+func (s *Supervisor) strayZombie(pid int) *process {
+	cmdline, name := describe(pid)
+	s.out.warnf("reaping process with PID %d: %s", pid, cmdline)
+	delete(s.reparent.pending, pid)
+	return &process{sup: s, pid: pid, pidfd: -1, role: roleReparented, label: reparentedLabel(name, pid)}
+}
+
+// ended handles the end of one of our processes.
+func (s *Supervisor) ended(p *process, st exitStatus) {
+	delete(s.procs, p.pid)
+	if p.pidfd >= 0 {
+		_ = s.loop.Remove(p.tok)
+		closeFds(p.pidfd)
+	}
+	s.reparent.due = s.now // orphans of p (if any) attach to us now
+	if p.role == roleRun && !st.failed() && st.code == 115 {
+		s.out.infof("%s: PID %d finished and disabled itself", p.label, p.pid)
+		p.svc.run, p.svc.disabled = nil, true
+		return
+	}
+	s.out.infof("%s: PID %d finished with %s", p.label, p.pid, st)
+	switch p.role {
+	case roleRun:
+		p.svc.run = nil
+		s.endStartsShutdown(st)
+	case roleLog:
+		p.svc.log = nil
+		if p.svc.run != nil {
+			s.endStartsShutdown(st)
+		}
+	case roleAdopted:
+		s.endStartsShutdown(st)
+	}
+}
+
+// endStartsShutdown: a service (or adopted process) ended on its own.
+func (s *Supervisor) endStartsShutdown(st exitStatus) {
+	if st.failed() {
+		s.recordExit(ExitService)
+	} else {
+		s.recordExit(ExitOK)
+	}
+	s.shutdown()
+}

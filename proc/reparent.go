@@ -1,0 +1,103 @@
+package proc
+
+import "time"
+
+// Scan periods: how often we look for processes reparented to us when no
+// SIGCHLD or exit told us to look (a grandchild's parent that dies is not
+// our child, so nothing tells us).
+const (
+	scanPeriod         = time.Second
+	scanPeriodShutdown = 100 * time.Millisecond
+	// youngAge: a process this young may not have exec'd yet, so its name
+	// would be its parent's; we look at it again later.
+	youngAge = 10 * time.Millisecond
+)
+
+// reparentScan is the state of reparented-process detection.
+type reparentScan struct {
+	due     time.Time         // next scan
+	pending map[int]time.Time // unknown children first seen at, awaiting youngAge
+}
+
+// scanIfDue looks for children we do not know and applies the policy.
+func (s *Supervisor) scanIfDue() {
+	if s.now.Before(s.reparent.due) {
+		return
+	}
+	s.reparent.due = s.now.Add(s.scanPeriod())
+	if !s.pidfds {
+		s.reap() // no pidfd wake-ups: the periodic scan also reaps
+	}
+	pids, err := children(s.self)
+	if err != nil {
+		s.out.errorf("listing child processes: %v", err)
+		return
+	}
+	s.classify(pids)
+}
+
+func (s *Supervisor) scanPeriod() time.Duration {
+	if s.shutting {
+		return scanPeriodShutdown
+	}
+	return scanPeriod
+}
+
+func (s *Supervisor) classify(pids []int) {
+	if s.reparent.pending == nil {
+		s.reparent.pending = map[int]time.Time{}
+	}
+	seen := make(map[int]bool, len(s.reparent.pending))
+	for _, pid := range pids {
+		if _, ok := s.procs[pid]; ok {
+			continue
+		}
+		seen[pid] = true
+		first, ok := s.reparent.pending[pid]
+		if !ok {
+			s.reparent.pending[pid] = s.now
+			s.recheckAt(s.now.Add(youngAge))
+			continue
+		}
+		if age := s.now.Sub(first); age < youngAge {
+			s.recheckAt(first.Add(youngAge))
+			continue
+		}
+		delete(s.reparent.pending, pid)
+		s.takeReparented(pid)
+	}
+	// Pending PIDs that are gone were reaped (or the reaper will see them).
+	for pid := range s.reparent.pending {
+		if !seen[pid] {
+			delete(s.reparent.pending, pid)
+		}
+	}
+}
+
+func (s *Supervisor) recheckAt(t time.Time) {
+	if t.Before(s.reparent.due) {
+		s.reparent.due = t
+	}
+}
+
+// takeReparented applies the policy to a process that became our child.
+// During shutdown every newcomer is terminated, whatever the policy.
+func (s *Supervisor) takeReparented(pid int) {
+	cmdline, name := describe(pid)
+	p := &process{sup: s, pid: pid, pidfd: -1, role: roleReparented, label: reparentedLabel(name, pid), cmdline: cmdline}
+	s.procs[pid] = p
+	policy := s.cfg.Policy
+	if s.shutting {
+		policy = PolicyTerminate
+	}
+	switch policy {
+	case PolicyTerminate:
+		s.out.warnf("terminating reparented child process with PID %d: %s", pid, cmdline)
+		s.terminate(p)
+	case PolicyAdopt:
+		s.out.warnf("adopting reparented child process with PID %d: %s", pid, cmdline)
+		p.role = roleAdopted
+	case PolicyIgnore:
+		s.out.debugf("ignoring reparented child process with PID %d: %s", pid, cmdline)
+	}
+}

@@ -1,0 +1,55 @@
+package proc
+
+import (
+	"errors"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+)
+
+// service is one directory of DINIT_DIR.
+type service struct {
+	name     string
+	dir      string
+	run      *process // nil once ended (or before start)
+	log      *process
+	disabled bool // run ended with 115
+}
+
+func (s *service) path(parts ...string) string {
+	return filepath.Join(append([]string{s.dir}, parts...)...)
+}
+
+// discover lists the services of dir in name order: directories (after
+// following symlinks) whose names do not start with a dot.
+// dir is made absolute: each program runs with its own directory as working
+// directory, so a relative path would no longer resolve.
+func discover(dir string) ([]*service, error) {
+	dir, err := filepath.Abs(dir)
+	if err != nil {
+		return nil, err
+	}
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, err
+	}
+	var svcs []*service
+	for _, e := range ents {
+		if strings.HasPrefix(e.Name(), ".") {
+			continue
+		}
+		path := filepath.Join(dir, e.Name())
+		if fi, err := os.Stat(path); err != nil || !fi.IsDir() {
+			continue
+		}
+		svcs = append(svcs, &service{name: e.Name(), dir: path})
+	}
+	return svcs, nil
+}
+
+// exists reports whether path names something (a file we will try to run).
+func exists(path string) bool {
+	_, err := os.Stat(path)
+	return !errors.Is(err, fs.ErrNotExist)
+}

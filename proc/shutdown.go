@@ -1,0 +1,73 @@
+package proc
+
+import "golang.org/x/sys/unix"
+
+// shutdown stops everything, once. Services get their terminate program or
+// SIGTERM (never SIGKILL: that is the container supervisor's call); log
+// programs get nothing and end at EOF; reparented and adopted processes get
+// SIGTERM, then SIGKILL after the kill timeout.
+func (s *Supervisor) shutdown() {
+	if s.shutting {
+		return
+	}
+	s.shutting = true
+	for _, svc := range s.services {
+		if svc.run != nil {
+			s.stopService(svc)
+		}
+	}
+	for _, p := range s.procs {
+		if p.role == roleAdopted || p.role == roleReparented {
+			s.terminate(p)
+		}
+	}
+	s.reparent.due = s.now
+}
+
+func (s *Supervisor) stopService(svc *service) {
+	p := svc.run
+	s.out.infof("%s: terminating", p.label)
+	if exists(svc.path("terminate")) && s.startTerminate(svc) {
+		return
+	}
+	s.out.infof("%s: sending SIGTERM to PID %d", p.label, p.pid)
+	s.signal(p, unix.SIGTERM)
+}
+
+// terminate sends SIGTERM to a reparented or adopted process and plans its
+// SIGKILL.
+func (s *Supervisor) terminate(p *process) {
+	if p.termed {
+		return
+	}
+	p.termed = true
+	s.out.infof("%s: sending SIGTERM to PID %d", p.label, p.pid)
+	s.signal(p, unix.SIGTERM)
+	p.killAt = s.now.Add(s.cfg.KillTimeout)
+	s.killing = append(s.killing, p)
+}
+
+// fireKills sends the planned SIGKILLs that are due and forgets the
+// processes that already ended.
+func (s *Supervisor) fireKills() {
+	kept := s.killing[:0]
+	for _, p := range s.killing {
+		if s.procs[p.pid] != p {
+			continue
+		}
+		if !p.killed && !s.now.Before(p.killAt) {
+			p.killed = true
+			s.out.infof("%s: sending SIGKILL to PID %d", p.label, p.pid)
+			s.signal(p, unix.SIGKILL)
+		}
+		kept = append(kept, p)
+	}
+	clear(s.killing[len(kept):])
+	s.killing = kept
+}
+
+func (s *Supervisor) signal(p *process, sig unix.Signal) {
+	if err := sendSignal(p.pid, p.pidfd, sig); err != nil && err != unix.ESRCH {
+		s.out.errorf("%s: sending signal %d to PID %d: %v", p.label, int(sig), p.pid, err)
+	}
+}

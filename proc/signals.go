@@ -1,0 +1,74 @@
+package proc
+
+import (
+	"os"
+	"syscall"
+
+	"golang.org/x/sys/unix"
+)
+
+// caughtSignals are the signals we take over from the Go runtime. Without a
+// Notify, the runtime's defaults would kill us on HUP, INT, TERM (exit), on
+// QUIT, ILL, TRAP, ABRT, STKFLT, SYS (exit with a stack dump), and would
+// stop us on TSTP, TTIN, TTOU. Signals not listed here are caught by the
+// runtime and ignored. SIGURG is the runtime's preemption signal and is
+// never listed nor forwarded; SIGPROF belongs to the profiler.
+var caughtSignals = []os.Signal{
+	// shutdown
+	syscall.SIGTERM, syscall.SIGINT, syscall.SIGQUIT,
+	// forwarded
+	syscall.SIGHUP, syscall.SIGUSR1, syscall.SIGUSR2, syscall.SIGWINCH,
+	// reaping
+	syscall.SIGCHLD,
+	// ignored
+	syscall.SIGPIPE, syscall.SIGALRM, syscall.SIGTSTP, syscall.SIGTTIN, syscall.SIGTTOU,
+	syscall.SIGILL, syscall.SIGTRAP, syscall.SIGABRT, syscall.SIGSTKFLT, syscall.SIGSYS,
+	syscall.SIGBUS, syscall.SIGFPE, syscall.SIGSEGV,
+	syscall.SIGXCPU, syscall.SIGXFSZ, syscall.SIGVTALRM, syscall.SIGPWR, syscall.SIGIO,
+}
+
+// handleSignals acts on the signals that arrived, in arrival order.
+func (s *Supervisor) handleSignals() {
+	s.sigBuf = s.sigs.Take(s.sigBuf[:0])
+	for _, sig := range s.sigBuf {
+		s.handleSignal(sig)
+	}
+}
+
+func (s *Supervisor) handleSignal(sig unix.Signal) {
+	n := int(sig)
+	switch sig {
+	case unix.SIGTERM, unix.SIGINT, unix.SIGQUIT:
+		if s.shutting {
+			s.out.infof("got signal %d, already terminating services", n)
+			return
+		}
+		s.out.infof("got signal %d, terminating services", n)
+		s.recordExit(ExitOK)
+		s.shutdown()
+	case unix.SIGHUP, unix.SIGUSR1, unix.SIGUSR2, unix.SIGWINCH:
+		s.out.infof("got signal %d, forwarding it to running services", n)
+		s.forward(sig)
+	case unix.SIGCHLD:
+		s.reapNeeded = true
+		s.reparent.due = s.now
+	case unix.SIGPIPE:
+		s.out.debugf("got signal %d, ignoring it", n)
+	default:
+		s.out.infof("got signal %d, ignoring it", n)
+	}
+}
+
+// forward passes sig to every running run process and adopted process.
+func (s *Supervisor) forward(sig unix.Signal) {
+	for _, svc := range s.services {
+		if svc.run != nil {
+			s.signal(svc.run, sig)
+		}
+	}
+	for _, p := range s.procs {
+		if p.role == roleAdopted {
+			s.signal(p, sig)
+		}
+	}
+}

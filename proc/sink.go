@@ -1,0 +1,125 @@
+package proc
+
+import (
+	"errors"
+	"strconv"
+
+	"golang.org/x/sys/unix"
+)
+
+// statT names the stat buffer for files that do not import unix.
+type statT = unix.Stat_t
+
+// writeMode is how a sink writes without ever blocking the loop.
+type writeMode uint8
+
+const (
+	modeWrite    writeMode = iota // nonblocking fd: write(2), EAGAIN waits for EPOLLOUT
+	modeSend                      // socket: send(2) with MSG_DONTWAIT
+	modeBlocking                  // regular file or a device epoll cannot watch: writes complete
+)
+
+// sinkHigh is the buffered amount above which we stop reading services
+// (backpressure): they then block in write(2), as without us.
+const sinkHigh = 256 << 10
+
+// sink is one of our outputs (stdout or stderr): a buffer of whole lines and
+// the nonblocking fd they go to.
+type sink struct {
+	fd       int
+	mode     writeMode
+	buf      []byte
+	off      int   // bytes of buf already written
+	twin     *sink // the other sink when both reach the same file
+	broken   error // a write failed for good: output is discarded
+	writable bool  // EPOLLOUT seen since the last flush attempt
+}
+
+// Event records that the fd became writable.
+func (s *sink) Event(uint32) { s.writable = true }
+
+func (s *sink) pending() int { return len(s.buf) - s.off }
+
+func (s *sink) full() bool { return s.pending() >= sinkHigh }
+
+// midLine reports that a partial write stopped inside a line. The twin must
+// then wait, or a line of the other stream would land inside this one.
+func (s *sink) midLine() bool {
+	return s.off > 0 && s.off < len(s.buf) && s.buf[s.off-1] != '\n'
+}
+
+// flush writes as much as the fd takes now. It never blocks (but for
+// modeBlocking sinks, whose writes complete at once).
+func (s *sink) flush() {
+	s.writable = false
+	if s.twin != nil && s.twin.midLine() {
+		return
+	}
+	for s.off < len(s.buf) && s.broken == nil {
+		n, err := s.write(s.buf[s.off:])
+		if n > 0 {
+			s.off += n
+		}
+		switch {
+		case err == nil, errors.Is(err, unix.EINTR):
+		case errors.Is(err, unix.EAGAIN):
+			return
+		default:
+			s.broken = err
+		}
+	}
+	s.reset()
+}
+
+func (s *sink) reset() {
+	s.off = 0
+	// A burst may have grown the buffer; do not keep a large one idle.
+	if cap(s.buf) > 4*sinkHigh {
+		s.buf = nil
+	}
+	s.buf = s.buf[:0]
+}
+
+func (s *sink) write(p []byte) (int, error) {
+	if s.mode == modeSend {
+		return unix.SendmsgN(s.fd, p, nil, nil, unix.MSG_DONTWAIT|unix.MSG_NOSIGNAL)
+	}
+	n, err := unix.Write(s.fd, p)
+	if n < 0 {
+		n = 0
+	}
+	return n, err
+}
+
+// openSink prepares fd (1 or 2) for nonblocking writes. Setting O_NONBLOCK on
+// the inherited fd would change the open file description we share with
+// whoever gave it to us (a shell's terminal, for one), so for pipes, FIFOs
+// and terminals we open our own description of the same object through
+// /proc/self/fd. Sockets get MSG_DONTWAIT per call. When /proc is missing we
+// fall back to setting O_NONBLOCK on the shared description.
+func openSink(fd int) (*sink, unix.Stat_t) {
+	var st unix.Stat_t
+	if err := unix.Fstat(fd, &st); err != nil {
+		return &sink{fd: fd, mode: modeBlocking, broken: err}, st
+	}
+	switch st.Mode & unix.S_IFMT {
+	case unix.S_IFSOCK:
+		return &sink{fd: fd, mode: modeSend}, st
+	case unix.S_IFIFO, unix.S_IFCHR:
+		path := "/proc/self/fd/" + strconv.Itoa(fd)
+		nfd, err := unix.Open(path, unix.O_WRONLY|unix.O_NONBLOCK|unix.O_CLOEXEC|unix.O_NOCTTY, 0)
+		if err == nil {
+			return &sink{fd: nfd, mode: modeWrite}, st
+		}
+		if unix.SetNonblock(fd, true) == nil {
+			return &sink{fd: fd, mode: modeWrite}, st
+		}
+	}
+	return &sink{fd: fd, mode: modeBlocking}, st
+}
+
+// sameFile reports whether two stats name one file (then the two sinks are
+// twins and must not interleave partial lines).
+func sameFile(a, b *unix.Stat_t) bool {
+	return a.Dev == b.Dev && a.Ino == b.Ino && a.Mode != 0
+}

@@ -1,0 +1,130 @@
+package proc
+
+import (
+	"errors"
+	"strconv"
+
+	"github.com/dinit-dev/dinit/fmtjson"
+	"github.com/dinit-dev/dinit/linebuf"
+	"github.com/dinit-dev/dinit/loop"
+	"golang.org/x/sys/unix"
+)
+
+// source is the read end of one pipe from a service: its stdout or stderr.
+type source struct {
+	out    *output
+	fd     int
+	tok    loop.Token
+	label  []byte // "web/run": the attribution of every line
+	meta   []byte // the fixed part of the appended JSON fields (stdout only)
+	stdout bool
+	queued bool // in out.ready
+	closed bool
+	split  linebuf.Splitter
+}
+
+// newSource makes a pipe whose read end we watch; the caller hands the write
+// end to a child and closes it afterwards.
+func (o *output) newSource(name, stage string, stdout bool) (*source, int, error) {
+	r, w, err := pipe()
+	if err != nil {
+		return nil, -1, err
+	}
+	s := &source{out: o, fd: r, label: []byte(name + "/" + stage), stdout: stdout}
+	if stdout && o.json {
+		s.meta = fmtjson.AppendMeta(nil, name, stage)
+	}
+	s.split.Init(linebuf.DefaultLimit)
+	// Edge-triggered: a source stays in out.ready until it has been read
+	// dry, so pausing it for backpressure needs no epoll_ctl.
+	if s.tok, err = o.loop.Add(r, loop.In|loop.Edge, s); err != nil {
+		closeFds(r, w)
+		return nil, -1, err
+	}
+	o.open++
+	return s, w, nil
+}
+
+// Event records that the pipe has data or was closed by its writers.
+func (s *source) Event(uint32) { s.out.markReady(s) }
+
+// readOnce reads at most one buffer and reports whether more may be there.
+func (s *source) readOnce(buf []byte) bool {
+	n, err := unix.Read(s.fd, buf)
+	switch {
+	case n > 0:
+		s.split.Write(buf[:n], s)
+		// A short read emptied the pipe; a later write raises a new edge.
+		return n == len(buf)
+	case err == nil: // EOF: every writer closed the pipe
+		s.close()
+	case errors.Is(err, unix.EINTR):
+		return true
+	case errors.Is(err, unix.EAGAIN):
+	default:
+		s.out.errorf("%s: reading output: %v", s.label, err)
+		s.close()
+	}
+	return false
+}
+
+// close emits the last unterminated line and stops watching the pipe.
+func (s *source) close() {
+	if s.closed {
+		return
+	}
+	s.split.Close(s)
+	s.closed = true
+	_ = s.out.loop.Remove(s.tok)
+	closeFds(s.fd)
+	s.out.open--
+}
+
+// Line routes one line. This is the per-line hot path: no allocation.
+func (s *source) Line(b []byte, k linebuf.Kind) {
+	o := s.out
+	ts := o.clock.Bytes()
+	switch {
+	case k != linebuf.Whole:
+		s.piece(b, k)
+	case !s.stdout || !o.json:
+		dst := o.stderr
+		if s.stdout {
+			dst = o.stdout
+		}
+		dst.buf = fmtjson.AppendPrefixed(dst.buf, ts, s.label, b)
+	default:
+		s.jsonLine(b, ts)
+	}
+}
+
+func (s *source) jsonLine(b, ts []byte) {
+	o := s.out
+	obj, st := fmtjson.Object(b)
+	if st != fmtjson.Invalid {
+		o.stdout.buf = fmtjson.AppendAugmented(o.stdout.buf, obj, st, s.meta, ts)
+		return
+	}
+	// Never dropped: with warnings off, it still goes out, unlabelled as a
+	// warning.
+	if o.level < LevelWarn {
+		o.stderr.buf = fmtjson.AppendPrefixed(o.stderr.buf, ts, s.label, b)
+		return
+	}
+	e := append(o.stderr.buf, ts...)
+	e = append(e, " dinit: warning: "...)
+	e = append(e, s.label...)
+	e = append(e, ": not JSON stdout: "...)
+	e = append(e, b...)
+	o.stderr.buf = append(e, '\n')
+}
+
+// piece emits a part of a line longer than the limit, to stderr, whatever
+// stream it came from: it cannot be one JSON object.
+func (s *source) piece(b []byte, k linebuf.Kind) {
+	o := s.out
+	if k == linebuf.FirstPiece {
+		o.warnf("%s: line longer than %s bytes, emitting it in pieces", s.label, strconv.Itoa(linebuf.DefaultLimit))
+	}
+	o.stderr.buf = fmtjson.AppendPrefixed(o.stderr.buf, o.clock.Bytes(), s.label, b)
+}

@@ -1,0 +1,40 @@
+package proc
+
+import (
+	"fmt"
+	"syscall"
+)
+
+// spawnSpec describes one program to start.
+type spawnSpec struct {
+	path   string
+	dir    string
+	env    []string
+	stdin  int
+	stdout int
+	stderr int
+}
+
+// spawn starts a program with exactly three descriptors: everything else we
+// hold is close-on-exec. It must run on the loop's locked thread: a child
+// attaches to the thread that forked it, and we read that thread's children
+// list. withPidfd asks clone for a pidfd (no race with PID reuse); the
+// returned pidfd is -1 without it.
+func spawn(s spawnSpec, withPidfd bool) (pid, pidfd int, err error) {
+	pidfd = -1
+	sys := &syscall.SysProcAttr{}
+	if withPidfd {
+		sys.PidFD = &pidfd
+	}
+	attr := &syscall.ProcAttr{
+		Dir:   s.dir,
+		Env:   s.env,
+		Files: []uintptr{uintptr(s.stdin), uintptr(s.stdout), uintptr(s.stderr)},
+		Sys:   sys,
+	}
+	pid, _, err = syscall.StartProcess(s.path, []string{s.path}, attr)
+	if err != nil {
+		return 0, -1, fmt.Errorf("fork/exec %s: %w", s.path, err)
+	}
+	return pid, pidfd, nil
+}

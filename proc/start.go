@@ -1,0 +1,133 @@
+package proc
+
+import (
+	"strconv"
+)
+
+// startAll starts every service in name order. A program that cannot be
+// started is our failure (exit 1) and starts the shutdown; later services
+// are then not started.
+func (s *Supervisor) startAll() {
+	devnull, err := openDevNull()
+	if err != nil {
+		s.out.errorf("opening /dev/null: %v", err)
+		s.recordExit(ExitFailure)
+		s.shutdown()
+		return
+	}
+	defer closeFds(devnull)
+	for _, svc := range s.services {
+		if s.shutting {
+			return
+		}
+		if err := s.startService(svc, devnull); err != nil {
+			s.recordExit(ExitFailure)
+			s.shutdown()
+		}
+	}
+}
+
+// startService starts log/run (when present) and run. run's stdout goes to
+// log/run's stdin; log/run's stdout is the service's stdout, stage run.
+func (s *Supervisor) startService(svc *service, devnull int) error {
+	runStdout := -1
+	if exists(svc.path("log", "run")) {
+		r, w, err := plainPipe()
+		if err != nil {
+			s.out.errorf("%s/log: error running: %v", svc.name, err)
+			return err
+		}
+		svc.log, err = s.startProgram(svc, "log", roleLog, svc.path("log", "run"), svc.path("log"), s.env, r, "run")
+		closeFds(r)
+		if err != nil {
+			closeFds(w)
+			return err
+		}
+		runStdout = w
+	}
+	var err error
+	svc.run, err = s.startProgramTo(svc, "run", roleRun, svc.path("run"), svc.dir, s.env, devnull, runStdout)
+	closeFds(runStdout)
+	return err
+}
+
+// startTerminate runs the service's terminate program in place of SIGTERM.
+func (s *Supervisor) startTerminate(svc *service) bool {
+	env := append(s.env[:len(s.env):len(s.env)], "DINIT_PID="+strconv.Itoa(svc.run.pid))
+	devnull, err := openDevNull()
+	if err != nil {
+		s.out.errorf("%s/term: error running: %v", svc.name, err)
+		return false
+	}
+	defer closeFds(devnull)
+	_, err = s.startProgram(svc, "term", roleTerm, svc.path("terminate"), svc.dir, env, devnull, "term")
+	return err == nil
+}
+
+// startProgram starts one program whose stdout and stderr we read; stdout
+// lines are attributed to stdoutStage (log/run's stdout counts as run's).
+func (s *Supervisor) startProgram(svc *service, stage string, r role, path, dir string, env []string, stdin int, stdoutStage string) (*process, error) {
+	out, w, err := s.out.newSource(svc.name, stdoutStage, true)
+	if err != nil {
+		s.out.errorf("%s/%s: error running: %v", svc.name, stage, err)
+		return nil, err
+	}
+	p, err := s.startProgramTo(svc, stage, r, path, dir, env, stdin, w)
+	closeFds(w)
+	if err != nil {
+		out.close()
+	}
+	return p, err
+}
+
+// startProgramTo starts a program whose stdout is the given fd, or a new
+// source of ours when stdout is -1; its stderr is always a new source.
+func (s *Supervisor) startProgramTo(svc *service, stage string, r role, path, dir string, env []string, stdin, stdout int) (*process, error) {
+	label := svc.name + "/" + stage
+	s.out.infof("%s: starting", label)
+	var srcs []*source
+	fail := func(err error) (*process, error) {
+		s.out.errorf("%s: error running: %v", label, err)
+		for _, src := range srcs {
+			src.close()
+		}
+		return nil, err
+	}
+	if stdout < 0 {
+		src, w, err := s.out.newSource(svc.name, stage, true)
+		if err != nil {
+			return fail(err)
+		}
+		srcs = append(srcs, src)
+		defer closeFds(w)
+		stdout = w
+	}
+	errSrc, errW, err := s.out.newSource(svc.name, stage, false)
+	if err != nil {
+		return fail(err)
+	}
+	srcs = append(srcs, errSrc)
+	defer closeFds(errW)
+	pid, pidfd, err := spawn(spawnSpec{path: path, dir: dir, env: env, stdin: stdin, stdout: stdout, stderr: errW}, s.pidfds)
+	if err != nil {
+		return fail(err)
+	}
+	return s.track(svc, r, label, pid, pidfd), nil
+}
+
+// track enters a started process in the owner table.
+func (s *Supervisor) track(svc *service, r role, label string, pid, pidfd int) *process {
+	p := &process{sup: s, pid: pid, pidfd: pidfd, role: r, svc: svc, label: label}
+	s.procs[pid] = p
+	if pidfd >= 0 {
+		tok, err := s.loop.Add(pidfd, 1, p) // EPOLLIN: the process ended
+		if err != nil {
+			closeFds(pidfd)
+			p.pidfd = -1
+		} else {
+			p.tok = tok
+		}
+	}
+	s.out.infof("%s: running with PID %d", label, pid)
+	return p
+}

@@ -1,0 +1,68 @@
+package proc
+
+import (
+	"errors"
+	"fmt"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+)
+
+// exitStatus is how a process ended.
+type exitStatus struct {
+	code   int
+	signal unix.Signal // non-zero when killed by a signal
+}
+
+func (e exitStatus) String() string {
+	if e.signal != 0 {
+		return fmt.Sprintf("signal %d", int(e.signal))
+	}
+	return fmt.Sprintf("status %d", e.code)
+}
+
+// failed reports an end that counts as a failure: a non-zero code or death
+// by a signal.
+func (e exitStatus) failed() bool { return e.signal != 0 || e.code != 0 }
+
+// peekExited returns the PID of one child that has ended, without reaping
+// it (WNOWAIT), so that its name can still be read from /proc; 0 when no
+// child has ended. This and reapPID are the only waits in the program.
+func peekExited() (int, error) {
+	var info unix.Siginfo
+	err := unix.Waitid(unix.P_ALL, 0, &info, unix.WEXITED|unix.WNOHANG|unix.WNOWAIT, nil)
+	if errors.Is(err, unix.ECHILD) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, err
+	}
+	return siginfoPID(&info), nil
+}
+
+// siginfoPID reads si_pid: on 64-bit Linux the union of siginfo_t starts at
+// byte 16 (three int32 fields and padding) and si_pid is its first field.
+// x/sys/unix leaves the union opaque.
+func siginfoPID(info *unix.Siginfo) int {
+	return int(*(*int32)(unsafe.Add(unsafe.Pointer(info), 16)))
+}
+
+// reapPID collects the status of an ended child. ok is false when pid was
+// not reapable (already reaped, or not ended yet).
+func reapPID(pid int) (st exitStatus, ok bool) {
+	var ws unix.WaitStatus
+	for {
+		got, err := unix.Wait4(pid, &ws, unix.WNOHANG, nil)
+		if errors.Is(err, unix.EINTR) {
+			continue
+		}
+		if err != nil || got != pid {
+			return exitStatus{}, false
+		}
+		break
+	}
+	if ws.Signaled() {
+		return exitStatus{signal: ws.Signal()}, true
+	}
+	return exitStatus{code: ws.ExitStatus()}, true
+}
