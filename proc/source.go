@@ -19,6 +19,7 @@ type source struct {
 	meta   []byte // the fixed part of the appended JSON fields (stdout only)
 	stdout bool
 	queued bool // in out.ready
+	hup    bool // every writer has closed: read on until EOF
 	closed bool
 	split  linebuf.Splitter
 }
@@ -46,7 +47,12 @@ func (o *output) newSource(name, stage string, stdout bool) (*source, int, error
 }
 
 // Event records that the pipe has data or was closed by its writers.
-func (s *source) Event(uint32) { s.out.markReady(s) }
+func (s *source) Event(ev uint32) {
+	if ev&(loop.Hup|loop.Err) != 0 {
+		s.hup = true
+	}
+	s.out.markReady(s)
+}
 
 // readOnce reads at most one buffer and reports whether more may be there.
 func (s *source) readOnce(buf []byte) bool {
@@ -54,8 +60,10 @@ func (s *source) readOnce(buf []byte) bool {
 	switch {
 	case n > 0:
 		s.split.Write(buf[:n], s)
-		// A short read emptied the pipe; a later write raises a new edge.
-		return n == len(buf)
+		// A short read emptied the pipe and a later write raises a new
+		// edge; but the hang-up edge may have come with the data we just
+		// read, and no edge follows it: then read on to EOF.
+		return n == len(buf) || s.hup
 	case err == nil: // EOF: every writer closed the pipe
 		s.close()
 	case errors.Is(err, unix.EINTR):

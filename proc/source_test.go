@@ -1,0 +1,179 @@
+package proc
+
+import (
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/dinit-dev/dinit/fmtjson"
+	"github.com/dinit-dev/dinit/linebuf"
+	"github.com/dinit-dev/dinit/loop"
+)
+
+var tsRe = regexp.MustCompile(`\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z`)
+
+// testOutput is an output whose sinks only buffer.
+func testOutput(level Level, json bool) *output {
+	o := &output{stdout: &sink{mode: modeBlocking}, stderr: &sink{mode: modeBlocking}, level: level, json: json}
+	o.clock.Set(time.Date(2026, 11, 28, 13, 57, 31, 420e6, time.UTC))
+	return o
+}
+
+func testSource(o *output, name, stage string, stdout bool) *source {
+	s := &source{out: o, label: []byte(name + "/" + stage), stdout: stdout}
+	if stdout && o.json {
+		s.meta = fmtjson.AppendMeta(nil, name, stage)
+	}
+	s.split.Init(linebuf.DefaultLimit)
+	return s
+}
+
+func TestLineRouting(t *testing.T) {
+	const ts = "2026-11-28T13:57:31.420Z"
+	tests := []struct {
+		name    string
+		level   Level
+		json    bool
+		stdout  bool
+		in      string
+		wantOut string
+		wantErr string
+	}{
+		{"json object", LevelWarn, true, true, `{"msg":"hi"}`,
+			`{"msg":"hi","service":"web","stage":"run","logged":"` + ts + `"}` + "\n", ""},
+		{"empty object", LevelWarn, true, true, `{}`,
+			`{"service":"web","stage":"run","logged":"` + ts + `"}` + "\n", ""},
+		{"trimmed", LevelWarn, true, true, "  {\"a\":\"}\"}\t ",
+			`{"a":"}","service":"web","stage":"run","logged":"` + ts + `"}` + "\n", ""},
+		{"not json warns", LevelWarn, true, true, `{not json}`,
+			"", ts + " dinit: warning: web/run: not JSON stdout: {not json}\n"},
+		{"not json, warnings off", LevelError, true, true, `{not json}`,
+			"", ts + " web/run: {not json}\n"},
+		{"not json, level none", LevelNone, true, true, `[1]`,
+			"", ts + " web/run: [1]\n"},
+		{"nojson mode", LevelWarn, false, true, `{"a":1}`,
+			ts + ` web/run: {"a":1}` + "\n", ""},
+		{"stderr", LevelWarn, true, false, `boom`,
+			"", ts + " web/run: boom\n"},
+		{"bad utf-8 repaired", LevelWarn, true, true, "{\"a\":\"\xff\"}",
+			"{\"a\":\"\uFFFD\",\"service\":\"web\",\"stage\":\"run\",\"logged\":\"" + ts + "\"}\n", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			o := testOutput(tt.level, tt.json)
+			s := testSource(o, "web", "run", tt.stdout)
+			s.Line([]byte(tt.in), linebuf.Whole)
+			if got := string(o.stdout.buf); got != tt.wantOut {
+				t.Errorf("stdout %q, want %q", got, tt.wantOut)
+			}
+			if got := string(o.stderr.buf); got != tt.wantErr {
+				t.Errorf("stderr %q, want %q", got, tt.wantErr)
+			}
+		})
+	}
+}
+
+func TestPiecesGoToStderrWithOneWarning(t *testing.T) {
+	o := testOutput(LevelWarn, true)
+	s := testSource(o, "web", "run", true)
+	s.Line([]byte("aaaa"), linebuf.FirstPiece)
+	s.Line([]byte("bb"), linebuf.Piece)
+	want := "TS dinit: warning: web/run: line longer than 1048576 bytes, emitting it in pieces\n" +
+		"TS web/run: aaaa\nTS web/run: bb\n"
+	if got := tsRe.ReplaceAllString(string(o.stderr.buf), "TS"); got != want {
+		t.Fatalf("stderr %q, want %q", got, want)
+	}
+	if len(o.stdout.buf) != 0 {
+		t.Fatalf("stdout %q", o.stdout.buf)
+	}
+}
+
+// Reading a real pipe through the loop: lines, a final line without a
+// newline, EOF closes the source.
+func TestSourceReadsPipeToEOF(t *testing.T) {
+	l, err := loop.New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	o := testOutput(LevelWarn, false)
+	o.loop = l
+	o.readBuf = make([]byte, readSize)
+	src, w, err := o.newSource("web", "run", true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	writeAll(t, w, "one\r\n\ntwo\nthree")
+	closeFds(w)
+	for o.open > 0 {
+		if _, err := l.Poll(time.Now().Add(time.Second)); err != nil {
+			t.Fatal(err)
+		}
+		o.readTurn()
+	}
+	if !src.closed || l.Registered() != 0 {
+		t.Fatalf("closed=%v registered=%d", src.closed, l.Registered())
+	}
+	want := "TS web/run: one\nTS web/run: two\nTS web/run: three\n"
+	if got := tsRe.ReplaceAllString(string(o.stdout.buf), "TS"); got != want {
+		t.Fatalf("got %q, want %q", got, want)
+	}
+}
+
+// Backpressure: with a full sink, readTurn reads nothing and keeps the
+// source queued for later.
+func TestReadTurnStopsWhenSinksAreFull(t *testing.T) {
+	l, _ := loop.New()
+	defer l.Close()
+	o := testOutput(LevelWarn, false)
+	o.loop = l
+	o.readBuf = make([]byte, readSize)
+	src, w, _ := o.newSource("web", "run", true)
+	defer closeFds(w)
+	writeAll(t, w, "x\n")
+	o.stdout.buf = make([]byte, sinkHigh)
+	o.markReady(src)
+	o.readTurn()
+	if len(o.ready) != 1 || !src.queued || len(o.stdout.buf) != sinkHigh {
+		t.Fatalf("ready=%d queued=%v buffered=%d", len(o.ready), src.queued, len(o.stdout.buf))
+	}
+	o.stdout.buf = o.stdout.buf[:0]
+	o.readTurn()
+	if got := tsRe.ReplaceAllString(string(o.stdout.buf), "TS"); got != "TS web/run: x\n" {
+		t.Fatalf("after draining: %q", got)
+	}
+}
+
+// Fairness: each ready source gets one read per turn.
+func TestReadTurnIsRoundRobin(t *testing.T) {
+	l, _ := loop.New()
+	defer l.Close()
+	o := testOutput(LevelWarn, false)
+	o.loop = l
+	o.readBuf = make([]byte, 8) // tiny reads: every source stays ready
+	var ws []int
+	for _, name := range []string{"a", "b", "c"} {
+		src, w, _ := o.newSource(name, "run", true)
+		ws = append(ws, w)
+		writeAll(t, w, strings.Repeat(name, 7)+"\n"+strings.Repeat(name, 7)+"\n")
+		o.markReady(src)
+	}
+	defer closeFds(ws...)
+	o.readTurn()
+	want := "TS a/run: aaaaaaa\nTS b/run: bbbbbbb\nTS c/run: ccccccc\n"
+	if got := tsRe.ReplaceAllString(string(o.stdout.buf), "TS"); got != want {
+		t.Fatalf("one turn: %q, want %q", got, want)
+	}
+}
+
+func writeAll(t *testing.T, fd int, s string) {
+	t.Helper()
+	for len(s) > 0 {
+		n, err := writeFd(fd, []byte(s))
+		if err != nil {
+			t.Fatal(err)
+		}
+		s = s[n:]
+	}
+}
