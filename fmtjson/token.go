@@ -1,0 +1,134 @@
+package fmtjson
+
+import (
+	"encoding/binary"
+	"math/bits"
+	"unicode/utf8"
+)
+
+// The scanners of single tokens. Each takes the index where the token starts
+// (for strings: just past the opening quote) and returns the index just past
+// it, or -1 when the bytes are not that token.
+
+// scanString scans a string body up to and including its closing quote. bad
+// reports bytes that are not valid UTF-8 (allowed, see the package doc).
+func scanString(b []byte, i int) (end int, bad bool) {
+	for {
+		// Find the next byte that is not plain content, a word at a time.
+		var c byte
+		if i+8 <= len(b) {
+			x := binary.LittleEndian.Uint64(b[i:])
+			m := specialInWord(x)
+			if m == 0 {
+				i += 8
+				continue
+			}
+			i += bits.TrailingZeros64(m) >> 3
+			c = b[i]
+		} else if i = skipPlainTail(b, i); i < len(b) {
+			c = b[i]
+		} else {
+			return -1, bad
+		}
+		switch {
+		case c == '"':
+			return i + 1, bad
+		case c == '\\':
+			if i = scanEscape(b, i+1); i < 0 {
+				return -1, bad
+			}
+		case c < 0x20:
+			return -1, bad // a raw control character
+		default:
+			r, size := utf8.DecodeRune(b[i:])
+			bad = bad || (r == utf8.RuneError && size == 1)
+			i += size
+		}
+	}
+}
+
+// scanEscape scans the escape whose letter is at i (just past the '\').
+// \uXXXX takes any four hex digits: a lone surrogate is valid JSON (and
+// decodes to U+FFFD), as in encoding/json.
+func scanEscape(b []byte, i int) int {
+	switch {
+	case i >= len(b):
+		return -1
+	case escapable[b[i]]:
+		return i + 1
+	case b[i] != 'u' || len(b)-i < 5:
+		return -1
+	case hexDigit[b[i+1]] && hexDigit[b[i+2]] && hexDigit[b[i+3]] && hexDigit[b[i+4]]:
+		return i + 5
+	}
+	return -1
+}
+
+// scanNumber scans -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?. What
+// follows the number is checked by the caller: in "01" the number is "0" and
+// the "1" after it is not a valid continuation.
+func scanNumber(b []byte, i int) int {
+	if i < len(b) && b[i] == '-' {
+		i++
+	}
+	switch {
+	case i >= len(b):
+		return -1
+	case b[i] == '0':
+		i++
+	case b[i] >= '1' && b[i] <= '9':
+		i = skipDigits(b, i+1)
+	default:
+		return -1
+	}
+	if i < len(b) && b[i] == '.' {
+		if i = digitsAfter(b, i+1); i < 0 {
+			return -1
+		}
+	}
+	if i < len(b) && (b[i] == 'e' || b[i] == 'E') {
+		i++
+		if i < len(b) && (b[i] == '+' || b[i] == '-') {
+			i++
+		}
+		return digitsAfter(b, i)
+	}
+	return i
+}
+
+// digitsAfter scans one or more digits at i.
+func digitsAfter(b []byte, i int) int {
+	if j := skipDigits(b, i); j > i {
+		return j
+	}
+	return -1
+}
+
+// skipDigits returns the index of the first non-digit at or after i.
+func skipDigits(b []byte, i int) int {
+	for i < len(b) && b[i] >= '0' && b[i] <= '9' {
+		i++
+	}
+	return i
+}
+
+// scanScalar scans a number or one of the literals true, false, null.
+func scanScalar(b []byte, i int) int {
+	switch b[i] {
+	case 't':
+		return scanLiteral(b, i, "true")
+	case 'f':
+		return scanLiteral(b, i, "false")
+	case 'n':
+		return scanLiteral(b, i, "null")
+	}
+	return scanNumber(b, i)
+}
+
+// scanLiteral scans the literal lit at i.
+func scanLiteral(b []byte, i int, lit string) int {
+	if len(b)-i >= len(lit) && string(b[i:i+len(lit)]) == lit {
+		return i + len(lit)
+	}
+	return -1
+}
