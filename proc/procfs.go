@@ -106,12 +106,18 @@ func describe(pid int) (cmdline, name string) {
 	if first != "" {
 		return cmdline, filepath.Base(first)
 	}
-	comm, _ := os.ReadFile(filepath.Join(dir, "comm"))
-	name = string(bytes.TrimRight(comm, "\n"))
-	if name == "" {
-		name = "unknown"
-	}
+	name = commOf(pid)
 	return name, name
+}
+
+// commOf reads /proc/PID/comm. A zombie's command line is always empty (its
+// memory is gone), so for zombies this is the one read worth making.
+func commOf(pid int) string {
+	comm, _ := os.ReadFile(filepath.Join(procRoot, strconv.Itoa(pid), "comm"))
+	if name := string(bytes.TrimRight(comm, "\n")); name != "" {
+		return name
+	}
+	return "unknown"
 }
 
 // splitCmdline turns the NUL-separated argv into one line and returns its

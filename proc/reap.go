@@ -1,11 +1,19 @@
 package proc
 
+import "time"
+
 // reap collects every ended child. It is the one place that waits: each
 // PID is looked up in the owner table before it is reaped, and a PID nobody
 // owns (a reparented process that had already ended) has its name read from
 // /proc while it is still a zombie.
 func (s *Supervisor) reap() {
 	s.reapNeeded = false
+	start, n := time.Now(), 0
+	defer func() {
+		if n > 0 {
+			s.out.debugf("reaped %d processes in %.3f ms", n, float64(time.Since(start).Microseconds())/1000)
+		}
+	}()
 	for {
 		pid, err := peekExited()
 		if err != nil {
@@ -23,6 +31,7 @@ func (s *Supervisor) reap() {
 		if !ok {
 			return
 		}
+		n++
 		s.ended(p, st)
 	}
 }
@@ -30,8 +39,8 @@ func (s *Supervisor) reap() {
 // strayZombie makes an owner entry for an ended process we never saw
 // running.
 func (s *Supervisor) strayZombie(pid int) *process {
-	cmdline, name := describe(pid)
-	s.out.warnf("reaping process with PID %d: %s", pid, cmdline)
+	name := commOf(pid)
+	s.out.warnf("reaping process with PID %d: %s", pid, name)
 	delete(s.reparent.pending, pid)
 	return &process{sup: s, pid: pid, pidfd: -1, role: roleReparented, label: reparentedLabel(name, pid)}
 }

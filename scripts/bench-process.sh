@@ -1,0 +1,166 @@
+#!/usr/bin/env bash
+# Whole-process benchmarks: dinit beside the alternatives on the same input.
+# Uses only what is installed (Debian packages: s6 for s6-log, tini,
+# dumb-init); a missing one is reported and left out, nothing is installed.
+# Prints markdown tables. Environment: LINES (default 1000000), RUNS (5),
+# FLOOD_SECS (3).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+LINES=${LINES:-1000000}
+RUNS=${RUNS:-5}
+FLOOD_SECS=${FLOOD_SECS:-3}
+LINE='{"level":"info","msg":"request handled","path":"/api/v1/items","status":200,"ms":12}'
+
+CGO_ENABLED=0 go build -trimpath -ldflags '-s -w' -o bin/dinit ./cmd/dinit
+go build -o bin/benchcount ./internal/benchcount
+DINIT=$PWD/bin/dinit
+WORK=$(mktemp -d)
+trap 'rm -rf "$WORK"' EXIT
+DATA=$WORK/lines.json
+awk -v l="$LINE" -v n="$LINES" 'BEGIN { for (i = 0; i < n; i++) print l }' > "$DATA"
+
+now_us() { echo $(($(date +%s%N) / 1000)); }
+
+# median_us CMD: runs CMD (a bash -c string) RUNS times, prints the median
+# wall time in microseconds.
+median_us() {
+	local times=() s e
+	for _ in $(seq "$RUNS"); do
+		s=$(now_us)
+		bash -c "$1"
+		e=$(now_us)
+		times+=($((e - s)))
+	done
+	printf '%s\n' "${times[@]}" | sort -n | sed -n "$(((RUNS + 1) / 2))p"
+}
+
+service() { # service DIR NAME CMD: a service whose run execs CMD
+	mkdir -p "$1/$2"
+	printf '#!/bin/sh\nexec %s\n' "$3" > "$1/$2/run"
+	chmod +x "$1/$2/run"
+}
+
+relay_table() {
+	service "$WORK/one" flood "cat $DATA"
+	local got
+	got=$(DINIT_DIR=$WORK/one "$DINIT" | wc -l)
+	[ "$got" -eq "$LINES" ] || { echo "dinit relayed $got of $LINES lines" >&2; exit 1; }
+
+	declare -A cmds=(
+		["cat | cat"]="cat $DATA | cat | cat > /dev/null"
+		["dinit (JSON)"]="DINIT_DIR=$WORK/one $DINIT | cat > /dev/null"
+		["dinit (DINIT_JSON_STDOUT=0)"]="DINIT_JSON_STDOUT=0 DINIT_DIR=$WORK/one $DINIT | cat > /dev/null"
+	)
+	local order=("cat | cat" "dinit (JSON)" "dinit (DINIT_JSON_STDOUT=0)")
+	if command -v s6-log > /dev/null; then
+		cmds["s6-log t 1"]="cat $DATA | s6-log t 1 | cat > /dev/null"
+		order+=("s6-log t 1")
+	else echo "(s6-log not installed: left out)" >&2; fi
+	if command -v tini > /dev/null; then
+		cmds["tini (pass-through)"]="tini -s -- cat $DATA | cat > /dev/null"
+		order+=("tini (pass-through)")
+	else echo "(tini not installed: left out)" >&2; fi
+	if command -v dumb-init > /dev/null; then
+		cmds["dumb-init (pass-through)"]="dumb-init cat $DATA | cat > /dev/null"
+		order+=("dumb-init (pass-through)")
+	else echo "(dumb-init not installed: left out)" >&2; fi
+
+	echo "### Relaying $LINES lines of ${#LINE}-byte JSON (median of $RUNS)"
+	echo
+	echo "| relay | seconds | lines/s | ratio to cat \| cat |"
+	echo "|---|---|---|---|"
+	local base="" us
+	for name in "${order[@]}"; do
+		us=$(median_us "${cmds[$name]}")
+		[ -n "$base" ] || base=$us
+		awk -v n="$name" -v us="$us" -v base="$base" -v lines="$LINES" 'BEGIN {
+			gsub(/\|/, "\\|", n)
+			printf "| %s | %.3f | %.2f M | %.2f |\n", n, us / 1e6, lines / (us / 1e6) / 1e6, us / base }'
+	done
+	echo
+}
+
+flood_table() {
+	local dir=$WORK/flood n
+	for n in 1 2 3 4 5 6 7 8; do service "$dir" "f$n" "yes '$LINE'"; done
+	DINIT_DIR=$dir "$DINIT" > "$WORK/flood.pipe" 2> /dev/null &
+	local pid=$! s e
+	s=$(now_us)
+	sleep "$FLOOD_SECS"
+	kill -TERM "$pid"
+	wait "$pid" || true
+	e=$(now_us)
+	echo "### 8 services flooding at once for ${FLOOD_SECS} s"
+	echo
+	bin/benchcount < "$WORK/flood.pipe" | awk -v us=$((e - s)) '
+		/^lines/ { printf "Total: %d lines, %.2f M lines/s.\n\n| service | lines | share of the first half of the output |\n|---|---|---|\n", $2, $2 / (us / 1e6) / 1e6 }
+		/^service/ { printf "| %s | %d | %.3f |\n", $2, $4, $6 }'
+	rm -f "$WORK/flood.pipe"
+	echo
+}
+
+idle_row() {
+	local n=$1 dir=$WORK/idle$1 i pid hwm threads s e
+	for i in $(seq -w 1 "$n"); do service "$dir" "s$i" "sleep 100000"; done
+	DINIT_DIR=$dir DINIT_LOG_LEVEL=info "$DINIT" 2> "$WORK/idle.err" &
+	pid=$!
+	until [ "$(grep -c 'running with PID' "$WORK/idle.err")" -eq "$n" ]; do sleep 0.05; done
+	sleep 1
+	hwm=$(awk '/VmHWM/ {print $2}' "/proc/$pid/status")
+	threads=$(awk '/Threads/ {print $2}' "/proc/$pid/status")
+	s=$(now_us)
+	kill -TERM "$pid"
+	wait "$pid"
+	e=$(now_us)
+	awk -v n="$n" -v hwm="$hwm" -v t="$threads" -v us=$((e - s)) \
+		'BEGIN { printf "| %d | %.1f MiB | %d | %.1f ms |\n", n, hwm / 1024, t, us / 1000 }'
+}
+
+idle_table() {
+	echo "### Idle services: peak RSS, OS threads, SIGTERM to exit"
+	echo
+	echo "| services | VmHWM | threads | SIGTERM to exit |"
+	echo "|---|---|---|---|"
+	idle_row 100
+	idle_row 1000
+	echo
+}
+
+zombie_row() {
+	local dir=$WORK/zombies
+	mkdir -p "$dir/z"
+	# 2000 children exit at once under a parent that never reaps them (it
+	# exec'd sleep); when it exits, all 2000 are handed to dinit as zombies.
+	printf '#!/bin/sh\nsh -c '"'"'for i in $(seq 2000); do sleep 0 & done; exec sleep 0.5'"'"'\nexec sleep 100000\n' > "$dir/z/run"
+	chmod +x "$dir/z/run"
+	echo "### 2000 orphan zombies, by policy (dinit's own debug figure: time spent in reap batches)"
+	echo
+	echo "| policy | reaped | reap batches | time in reap |"
+	echo "|---|---|---|---|"
+	local policy pid
+	for policy in terminate adopt ignore; do
+		DINIT_LOG_LEVEL=debug DINIT_REPARENTING_POLICY=$policy DINIT_DIR=$dir "$DINIT" 2> "$WORK/z.err" &
+		pid=$!
+		for _ in $(seq 100); do
+			[ "$(grep -c 'reaping process' "$WORK/z.err")" -ge 2000 ] && break
+			sleep 0.05
+		done
+		kill -TERM "$pid"
+		wait "$pid" || true
+		grep -c 'reaping process' "$WORK/z.err" | tr '\n' ' ' > "$WORK/z.count"
+		# Batches before the shutdown: the zombies' reaping.
+		awk -v p="$policy" -v reaped="$(cat "$WORK/z.count")" '
+			/got signal/ { exit }
+			/reaped [0-9]+ processes in/ { for (i = 1; i <= NF; i++) if ($i == "in") ms += $(i + 1); b++ }
+			END { printf "| %s | %d | %d | %.1f ms |\n", p, reaped, b, ms }' "$WORK/z.err"
+	done
+	echo
+}
+
+echo "## dinit benchmarks, $(date -u +%Y-%m-%d), $(nproc) cores, $(uname -r), $(go version | cut -d' ' -f3)"
+echo
+relay_table
+flood_table
+idle_table
+zombie_row
