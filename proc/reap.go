@@ -53,7 +53,7 @@ func (s *Supervisor) ended(p *process, st exitStatus) {
 		closeFds(p.pidfd)
 	}
 	s.reparent.due = s.now // orphans of p (if any) attach to us now
-	if p.role == roleRun && !st.failed() && st.code == 115 {
+	if p.role == roleRun && st.signal == 0 && st.code == 115 {
 		s.out.infof("%s: PID %d finished and disabled itself", p.label, p.pid)
 		p.svc.run, p.svc.disabled = nil, true
 		return
