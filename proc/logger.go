@@ -1,14 +1,10 @@
 package proc
 
-import (
-	"fmt"
-)
-
 var levelWords = [...]string{LevelError: "error", LevelWarn: "warning", LevelInfo: "info", LevelDebug: "debug"}
 
 // logf appends one message of ours to the stderr sink:
 // `<ts> dinit: <level>: <message>`. Our messages are rare, so formatting
-// with fmt is fine here; the per-line path never comes here.
+// them is fine here; the per-line path never comes here.
 func (o *output) logf(level Level, format string, args ...any) {
 	if level > o.level {
 		return
@@ -18,7 +14,7 @@ func (o *output) logf(level Level, format string, args ...any) {
 	b = append(b, " dinit: "...)
 	b = append(b, levelWords[level]...)
 	b = append(b, ": "...)
-	b = fmt.Appendf(b, format, args...)
+	b = appendf(b, format, args...)
 	o.stderr.buf = append(b, '\n')
 }
 

@@ -27,9 +27,8 @@ type process struct {
 	pidfd   int // -1 without pidfd support, and for reparented processes
 	tok     loop.Token
 	role    role
-	svc     *service // nil for reparented and adopted processes
-	label   string   // "web/run", or "sleep/42" for a reparented one
-	termAt  time.Time
+	svc     *service  // nil for reparented and adopted processes
+	label   string    // "web/run", or "sleep/42" for a reparented one
 	killAt  time.Time // zero: no SIGKILL planned
 	killed  bool
 	termed  bool

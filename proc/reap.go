@@ -65,9 +65,7 @@ func (s *Supervisor) ended(p *process, st exitStatus) {
 		s.endStartsShutdown(st)
 	case roleLog:
 		p.svc.log = nil
-		if p.svc.run != nil {
-			s.endStartsShutdown(st)
-		}
+		s.logEnded(p.svc, st)
 	case roleAdopted:
 		s.endStartsShutdown(st)
 	}
@@ -81,4 +79,20 @@ func (s *Supervisor) endStartsShutdown(st exitStatus) {
 		s.recordExit(ExitOK)
 	}
 	s.shutdown()
+}
+
+// logEnded: a log program that ends while its run still runs starts the
+// shutdown. Its end usually follows run's (EOF on its stdin), and both may
+// be waiting in the same batch: if run has ended too, it is reaped first so
+// that it is not "terminated" after the fact.
+func (s *Supervisor) logEnded(svc *service, st exitStatus) {
+	run := svc.run
+	if run == nil {
+		return
+	}
+	if runSt, ok := reapPID(run.pid); ok {
+		s.ended(run, runSt)
+		return
+	}
+	s.endStartsShutdown(st)
 }

@@ -2,7 +2,6 @@ package proc
 
 import (
 	"errors"
-	"strconv"
 
 	"github.com/dinit-dev/dinit/fmtjson"
 	"github.com/dinit-dev/dinit/linebuf"
@@ -132,7 +131,7 @@ func (s *source) jsonLine(b, ts []byte) {
 func (s *source) piece(b []byte, k linebuf.Kind) {
 	o := s.out
 	if k == linebuf.FirstPiece {
-		o.warnf("%s: line longer than %s bytes, emitting it in pieces", s.label, strconv.Itoa(linebuf.DefaultLimit))
+		o.warnf("%s: line longer than %d bytes, emitting it in pieces", s.label, linebuf.DefaultLimit)
 	}
 	o.stderr.buf = fmtjson.AppendPrefixed(o.stderr.buf, o.clock.Bytes(), s.label, b)
 }

@@ -1,9 +1,6 @@
 package proc
 
-import (
-	"fmt"
-	"syscall"
-)
+import "syscall"
 
 // spawnSpec describes one program to start.
 type spawnSpec struct {
@@ -34,7 +31,16 @@ func spawn(s spawnSpec, withPidfd bool) (pid, pidfd int, err error) {
 	}
 	pid, _, err = syscall.StartProcess(s.path, []string{s.path}, attr)
 	if err != nil {
-		return 0, -1, fmt.Errorf("fork/exec %s: %w", s.path, err)
+		return 0, -1, &spawnError{path: s.path, err: err}
 	}
 	return pid, pidfd, nil
 }
+
+// spawnError reads like os/exec's: "fork/exec <path>: <reason>".
+type spawnError struct {
+	path string
+	err  error
+}
+
+func (e *spawnError) Error() string { return "fork/exec " + e.path + ": " + e.err.Error() }
+func (e *spawnError) Unwrap() error { return e.err }

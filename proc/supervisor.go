@@ -98,6 +98,7 @@ func (s *Supervisor) tick() {
 }
 
 func (s *Supervisor) run() int {
+	s.becomeSubreaper()
 	svcs, err := discover(s.cfg.Dir)
 	if err != nil {
 		s.out.errorf("DINIT_DIR %q: %v", s.cfg.Dir, err)
@@ -108,7 +109,6 @@ func (s *Supervisor) run() int {
 		return s.finish(ExitOK)
 	}
 	s.services = svcs
-	s.becomeSubreaper()
 	s.startAll()
 	for !s.done() {
 		s.turn()

@@ -2,7 +2,7 @@ package proc
 
 import (
 	"errors"
-	"fmt"
+	"strconv"
 	"unsafe"
 
 	"golang.org/x/sys/unix"
@@ -16,9 +16,9 @@ type exitStatus struct {
 
 func (e exitStatus) String() string {
 	if e.signal != 0 {
-		return fmt.Sprintf("signal %d", int(e.signal))
+		return "signal " + strconv.Itoa(int(e.signal))
 	}
-	return fmt.Sprintf("status %d", e.code)
+	return "status " + strconv.Itoa(e.code)
 }
 
 // failed reports an end that counts as a failure: a non-zero code or death

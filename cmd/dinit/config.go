@@ -1,7 +1,6 @@
 package main
 
 import (
-	"fmt"
 	"strconv"
 	"strings"
 	"time"
@@ -15,7 +14,7 @@ type configError struct {
 }
 
 func (e *configError) Error() string {
-	return fmt.Sprintf("invalid %s value %q: %s", e.name, e.value, e.want)
+	return "invalid " + e.name + " value " + strconv.Quote(e.value) + ": " + e.want
 }
 
 // parseConfig reads the configuration from the environment (getenv) and

@@ -1,9 +1,9 @@
 package main
 
 import (
-	"fmt"
 	"os"
 	"runtime"
+	"strconv"
 	"time"
 
 	"github.com/dinit-dev/dinit/proc"
@@ -32,7 +32,7 @@ func main() {
 	oneProc()
 	cfg, err := parseConfig(os.Getenv)
 	if err != nil {
-		fmt.Fprintf(os.Stderr, "%s dinit: error: %v\n", time.Now().UTC().Format("2006-01-02T15:04:05.000Z"), err)
+		os.Stderr.WriteString(time.Now().UTC().Format("2006-01-02T15:04:05.000Z") + " dinit: error: " + err.Error() + "\n")
 		os.Exit(proc.ExitFailure)
 	}
 	os.Exit(proc.Run(cfg))
@@ -41,13 +41,13 @@ func main() {
 func flags(args []string) int {
 	switch args[0] {
 	case "--version", "-version", "version":
-		fmt.Printf("dinit %s\n", version)
+		os.Stdout.WriteString("dinit " + version + "\n")
 		return 0
 	case "--help", "-help", "-h", "help":
-		fmt.Print(helpText)
+		os.Stdout.WriteString(helpText)
 		return 0
 	}
-	fmt.Fprintf(os.Stderr, "dinit: unknown argument %q; dinit takes no arguments (see dinit --help)\n", args[0])
+	os.Stderr.WriteString("dinit: unknown argument " + strconv.Quote(args[0]) + "; dinit takes no arguments (see dinit --help)\n")
 	return proc.ExitFailure
 }
 
