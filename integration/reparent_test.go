@@ -1,0 +1,323 @@
+package integration
+
+import (
+	"fmt"
+	"regexp"
+	"slices"
+	"strconv"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// orphanPID waits for the orphan's line on stdout and returns its PID.
+func (d *instance) orphanPID(key string) int {
+	d.t.Helper()
+	m := d.waitStdout(`^\{"orphan":"` + regexp.QuoteMeta(key) + `","pid":(\d+),`)
+	n, _ := strconv.Atoi(m[1])
+	return n
+}
+
+// timeOf returns the timestamp of the first stderr line that matches
+// pattern once normalised.
+func (d *instance) timeOf(pattern string) time.Time {
+	d.t.Helper()
+	re := regexp.MustCompile(pattern)
+	for _, l := range splitLines(d.stderr.String()) {
+		if re.MatchString(normalize(l)) {
+			if ts := tsRe.FindString(l); ts != "" {
+				tm, _ := time.Parse("2006-01-02T15:04:05.000Z", ts)
+				return tm
+			}
+		}
+	}
+	d.t.Fatalf("no stderr line matches %q", pattern)
+	return time.Time{}
+}
+
+func without(lines []string, drop ...string) []string {
+	return slices.DeleteFunc(slices.Clone(lines), func(l string) bool { return slices.Contains(drop, l) })
+}
+
+// terminate policy (the default): a running reparented process gets
+// SIGTERM at once.
+func TestReparentTerminate(t *testing.T) {
+	t.Parallel()
+	for _, policy := range []string{"", "terminate"} {
+		t.Run("policy="+policy, func(t *testing.T) {
+			t.Parallel()
+			eachMode(t, func(t *testing.T, m mode) {
+				env := infoLevel
+				if policy != "" {
+					env = append(env, "DINIT_REPARENTING_POLICY="+policy)
+				}
+				d := start(t, setup{mode: m, env: env, files: tree{
+					"web/run": script(orphan("o", "", "sleep 100") + "exec sleep 1000\n"),
+				}})
+				r, o := d.pidOf("web/run"), d.orphanPID("o")
+				d.waitStderr(fmt.Sprintf(`^TS dinit: info: sleep/%d: PID %d finished with signal 15$`, o, o))
+				d.signal(syscall.SIGTERM)
+				d.expectExit(0)
+				want := append(d.preamble(),
+					info("web/run: starting"),
+					info("web/run: running with PID %d", r),
+					warn("terminating reparented child process with PID %d: sleep 100", o),
+					info("sleep/%d: sending SIGTERM to PID %d", o, o),
+					info("sleep/%d: PID %d finished with signal 15", o, o),
+					info("got signal 15, terminating services"),
+					info("web/run: terminating"),
+					info("web/run: sending SIGTERM to PID %d", r),
+					info("web/run: PID %d finished with signal 15", r),
+					exiting(0),
+				)
+				d.expectLines("stderr", d.errLines(), want)
+			})
+		})
+	}
+}
+
+// terminate policy: a reparented process that ignores SIGTERM gets SIGKILL
+// after DINIT_KILL_TIMEOUT seconds; the service keeps running.
+func TestReparentKillTimeout(t *testing.T) {
+	t.Parallel()
+	eachMode(t, func(t *testing.T, m mode) {
+		d := start(t, setup{mode: m, env: append(infoLevel, "DINIT_KILL_TIMEOUT=1"), files: tree{
+			"web/run": script(orphan("o", `trap "" TERM;`, "sleep 100") + "exec sleep 1000\n"),
+		}})
+		r, o := d.pidOf("web/run"), d.orphanPID("o")
+		d.waitStderr(fmt.Sprintf(`^TS dinit: info: sleep/%d: PID %d finished with signal 9$`, o, o))
+		termAt := d.timeOf(fmt.Sprintf(`sleep/%d: sending SIGTERM to PID`, o))
+		killAt := d.timeOf(fmt.Sprintf(`sleep/%d: sending SIGKILL to PID`, o))
+		if gap := killAt.Sub(termAt); gap < 990*time.Millisecond || gap > 5*time.Second {
+			t.Errorf("SIGKILL %v after SIGTERM, want DINIT_KILL_TIMEOUT=1s", gap)
+		}
+		if !d.running() {
+			t.Fatal("dinit exited after killing a reparented process")
+		}
+		d.signal(syscall.SIGTERM)
+		d.expectExit(0)
+		want := append(d.preamble(),
+			info("web/run: starting"),
+			info("web/run: running with PID %d", r),
+			warn("terminating reparented child process with PID %d: sleep 100", o),
+			info("sleep/%d: sending SIGTERM to PID %d", o, o),
+			info("sleep/%d: sending SIGKILL to PID %d", o, o),
+			info("sleep/%d: PID %d finished with signal 9", o, o),
+			info("got signal 15, terminating services"),
+			info("web/run: terminating"),
+			info("web/run: sending SIGTERM to PID %d", r),
+			info("web/run: PID %d finished with signal 15", r),
+			exiting(0),
+		)
+		d.expectLines("stderr", d.errLines(), want)
+	})
+}
+
+// adopt policy: the reparented process's output is redirected to dinit and
+// attributed to name/pid, forwarded signals reach it, and its end starts
+// the shutdown.
+func TestReparentAdopt(t *testing.T) {
+	t.Parallel()
+	eachMode(t, func(t *testing.T, m mode) {
+		d := start(t, setup{mode: m, env: append(infoLevel, "DINIT_REPARENTING_POLICY=adopt"), files: tree{
+			"web/orphan.sh": script(`trap 'echo "{\"adopted\":\"HUP\"}"; echo "adopted stderr" >&2; exit 0' HUP
+` + waitRedirected + `while :; do sleep 0.05; done
+`),
+			// run ignores HUP only after starting the orphan, which must be
+			// able to trap it.
+			"web/run": script(adoptedOrphan + "trap '' HUP\n" + ready("web") + "exec sleep 1000\n"),
+		}})
+		r, o := d.pidOf("web/run"), d.orphanPID("o")
+		d.waitReady("web")
+		stage := strconv.Itoa(o)
+		d.waitStderr(fmt.Sprintf(`^TS dinit: warning: adopting reparented child process with PID %d: `, o))
+		if l := d.waitStdout(`^\{"adopted":"[a-z ]+".*`)[0]; l != jsonOut(`{"adopted":"redirected"}`, "sh", stage) {
+			t.Fatalf("the adopted process says %s, want %s", l, jsonOut(`{"adopted":"redirected"}`, "sh", stage))
+		}
+		d.signal(syscall.SIGHUP)
+		d.expectExit(0)
+		want := append(d.preamble(),
+			info("web/run: starting"),
+			info("web/run: running with PID %d", r),
+			warn("adopting reparented child process with PID %d: /bin/sh ./orphan.sh", o),
+			info("got signal 1, forwarding it to running services"),
+			svc("sh", stage, "adopted stderr"),
+			info("sh/%d: PID %d finished with status 0", o, o),
+			info("web/run: terminating"),
+			info("web/run: sending SIGTERM to PID %d", r),
+			info("web/run: PID %d finished with signal 15", r),
+			exiting(0),
+		)
+		got := d.errLines()
+		d.expectSameLines("stderr", got, want)
+		d.expectInOrder("stderr", got, want[len(want)-8:len(want)-6]...)
+		d.expectInOrder("stderr", got, want[len(want)-5:]...)
+		d.expectSameLines("stdout", d.outLines(), []string{
+			jsonOut(fmt.Sprintf(`{"orphan":"o","pid":%d}`, o), "web", "run"),
+			readyOut("web"),
+			jsonOut(`{"adopted":"redirected"}`, "sh", stage),
+			jsonOut(`{"adopted":"HUP"}`, "sh", stage),
+		})
+	})
+}
+
+// adopt policy: an adopted process ending with an error code is a failure
+// (3), like a service's.
+func TestReparentAdoptedFails(t *testing.T) {
+	t.Parallel()
+	eachMode(t, func(t *testing.T, m mode) {
+		d := start(t, setup{mode: m, env: append(infoLevel, "DINIT_REPARENTING_POLICY=adopt"), files: tree{
+			"web/orphan.sh": script(waitRedirected + "exit 7\n"),
+			"web/run":       script(adoptedOrphan + "exec sleep 1000\n"),
+		}})
+		o := d.orphanPID("o")
+		d.waitStdout(`^\{"adopted":"redirected","service":"sh","stage":"` + strconv.Itoa(o) + `"`)
+		d.expectExit(3)
+		d.expectInOrder("stderr", d.errLines(),
+			warn("adopting reparented child process with PID %d: /bin/sh ./orphan.sh", o),
+			info("sh/%d: PID %d finished with status 7", o, o),
+			info("web/run: terminating"),
+			exiting(3))
+	})
+}
+
+// adopt policy: processes reparented during the shutdown are terminated,
+// not adopted.
+func TestReparentAdoptDuringShutdown(t *testing.T) {
+	t.Parallel()
+	eachMode(t, func(t *testing.T, m mode) {
+		d := start(t, setup{mode: m, env: append(infoLevel, "DINIT_REPARENTING_POLICY=adopt"), files: tree{
+			"web/run": script("trap '" + escapeSingle(orphan("late", "", "sleep 100")) + "exit 0' TERM\n" + ready("web") + "while :; do sleep 0.05; done\n"),
+		}})
+		r := d.pidOf("web/run")
+		d.waitReady("web")
+		d.signal(syscall.SIGTERM)
+		o := d.orphanPID("late")
+		d.expectExit(0)
+		want := append(d.preamble(),
+			info("web/run: starting"),
+			info("web/run: running with PID %d", r),
+			info("got signal 15, terminating services"),
+			info("web/run: terminating"),
+			info("web/run: sending SIGTERM to PID %d", r),
+			info("web/run: PID %d finished with status 0", r),
+			warn("terminating reparented child process with PID %d: sleep 100", o),
+			info("sleep/%d: sending SIGTERM to PID %d", o, o),
+			info("sleep/%d: PID %d finished with signal 15", o, o),
+			exiting(0),
+		)
+		got := d.errLines()
+		d.expectSameLines("stderr", got, want)
+		d.expectInOrder("stderr", got, want[len(want)-4:]...)
+	})
+}
+
+// ignore policy: running reparented processes are left alone until the
+// shutdown; then they get SIGTERM, and SIGKILL after DINIT_KILL_TIMEOUT.
+func TestReparentIgnore(t *testing.T) {
+	t.Parallel()
+	eachMode(t, func(t *testing.T, m mode) {
+		d := start(t, setup{mode: m, env: append(infoLevel, "DINIT_REPARENTING_POLICY=ignore", "DINIT_KILL_TIMEOUT=1"), files: tree{
+			"web/run": script(orphan("plain", "", "sleep 100") + orphan("stubborn", `trap "" TERM;`, "sleep 101") + "exec sleep 1000\n"),
+		}})
+		r, plain, stubborn := d.pidOf("web/run"), d.orphanPID("plain"), d.orphanPID("stubborn")
+		// Left alone: longer than the 1 s rescan period.
+		time.Sleep(1500 * time.Millisecond)
+		d.expectNoLine("stderr before the shutdown", d.errLines(), `reparented|sleep/`)
+		if m == subreaper {
+			for _, pid := range []int{plain, stubborn} {
+				if p, ok := readProc(pid); !ok || p.state == "Z" || p.ppid != d.dinitPID() {
+					t.Errorf("reparented PID %d: alive=%v state=%q parent=%d, want alive and a child of dinit (%d)", pid, ok, p.state, p.ppid, d.dinitPID())
+				}
+			}
+		}
+		d.signal(syscall.SIGTERM)
+		d.expectExit(0)
+		want := append(d.preamble(),
+			info("web/run: starting"),
+			info("web/run: running with PID %d", r),
+			info("got signal 15, terminating services"),
+			info("web/run: terminating"),
+			info("web/run: sending SIGTERM to PID %d", r),
+			info("web/run: PID %d finished with signal 15", r),
+			info("sleep/%d: sending SIGTERM to PID %d", plain, plain),
+			info("sleep/%d: PID %d finished with signal 15", plain, plain),
+			info("sleep/%d: sending SIGTERM to PID %d", stubborn, stubborn),
+			info("sleep/%d: sending SIGKILL to PID %d", stubborn, stubborn),
+			info("sleep/%d: PID %d finished with signal 9", stubborn, stubborn),
+			exiting(0),
+		)
+		got := d.errLines()
+		// A warning that names them at the shutdown is allowed.
+		got = without(got,
+			warn("terminating reparented child process with PID %d: sleep 100", plain),
+			warn("terminating reparented child process with PID %d: sleep 101", stubborn))
+		d.expectSameLines("stderr", got, want)
+		d.expectInOrder("stderr", got, want[len(want)-4:]...)
+		termAt := d.timeOf(fmt.Sprintf(`sleep/%d: sending SIGTERM to PID`, stubborn))
+		killAt := d.timeOf(fmt.Sprintf(`sleep/%d: sending SIGKILL to PID`, stubborn))
+		if gap := killAt.Sub(termAt); gap < 990*time.Millisecond || gap > 5*time.Second {
+			t.Errorf("SIGKILL %v after SIGTERM, want DINIT_KILL_TIMEOUT=1s", gap)
+		}
+	})
+}
+
+// Under every policy, reparented zombies are reaped (the reference never
+// reaps under ignore), each with a warning.
+func TestZombiesReaped(t *testing.T) {
+	t.Parallel()
+	const n = 200
+	for _, policy := range []string{"terminate", "adopt", "ignore"} {
+		t.Run(policy, func(t *testing.T) {
+			t.Parallel()
+			eachMode(t, func(t *testing.T, m mode) {
+				env := []string{"DINIT_REPARENTING_POLICY=" + policy}
+				if m == pid1 {
+					// Inside the namespace, the service can count every zombie.
+					env = append(env, "COUNT_ZOMBIES=1")
+				}
+				d := start(t, setup{mode: m, env: env, files: tree{
+					"web/run": script(fmt.Sprintf(`DINIT_TEST_HELPER=zombies "$DINIT_TEST_BIN" %d
+if [ -n "$COUNT_ZOMBIES" ]; then
+	i=0
+	while n=$(grep -l '^State:.*Z' /proc/[0-9]*/status 2>/dev/null | wc -l); [ "$n" -gt 0 ] && [ $i -lt 400 ]; do
+		sleep 0.05; i=$((i+1))
+	done
+	echo "{\"zombies_left\":$n}"
+fi
+exec sleep 1000
+`, n)),
+				}})
+				d.waitStdout(fmt.Sprintf(`^\{"zombies":%d,`, n))
+				if m == pid1 {
+					d.waitStdout(`^\{"zombies_left":0,`)
+				}
+				// The zombies are dinit's once the helper has exited, after
+				// its line: wait for all the warnings, then for no zombie.
+				d.waitStream(d.stderr, `^TS dinit: warning: reaping process with PID \d+: true$`, n, waitTimeout)
+				deadline := time.Now().Add(waitTimeout)
+				for zombieChildren(d.dinitPID()) > 0 && time.Now().Before(deadline) {
+					time.Sleep(10 * time.Millisecond)
+				}
+				if z := zombieChildren(d.dinitPID()); z > 0 {
+					t.Errorf("%d zombie children of dinit left %v after the last warning", z, waitTimeout)
+				}
+				d.signal(syscall.SIGTERM)
+				d.expectExit(0)
+				got := d.errLines()
+				reaped := map[string]bool{}
+				reapRe := regexp.MustCompile(`^TS dinit: warning: reaping process with PID (\d+): true$`)
+				for _, l := range got {
+					if sm := reapRe.FindStringSubmatch(l); sm != nil {
+						reaped[sm[1]] = true
+					} else {
+						t.Errorf("unexpected stderr line %q", l)
+					}
+				}
+				if len(reaped) != n {
+					t.Errorf("%d distinct PIDs reaped, want %d", len(reaped), n)
+				}
+			})
+		})
+	}
+}
