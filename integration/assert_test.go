@@ -41,17 +41,6 @@ func splitLines(s string) []string {
 func (d *instance) errLines() []string { return splitLines(normalize(d.stderr.String())) }
 func (d *instance) outLines() []string { return splitLines(normalize(d.stdout.String())) }
 
-// ownLines are dinit's own messages among lines.
-func ownLines(lines []string) []string {
-	var out []string
-	for _, l := range lines {
-		if strings.HasPrefix(l, "TS dinit: ") {
-			out = append(out, l)
-		}
-	}
-	return out
-}
-
 // Expected lines.
 func info(format string, a ...any) string { return "TS dinit: info: " + fmt.Sprintf(format, a...) }
 func warn(format string, a ...any) string { return "TS dinit: warning: " + fmt.Sprintf(format, a...) }

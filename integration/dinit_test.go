@@ -36,8 +36,6 @@ func text(data string) file { return file{data: data, perm: 0o644} }
 
 func symlink(target string) file { return file{link: target} }
 
-func emptyDir() file { return file{dir: true} }
-
 // tree maps paths relative to DINIT_DIR to files.
 type tree map[string]file
 

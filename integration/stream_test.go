@@ -56,16 +56,6 @@ func (s *stream) waitUnpaused() {
 	}
 }
 
-// pause stops reading after the read in progress, if any.
-func (s *stream) pause() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if !s.paused {
-		s.paused = true
-		s.resumed = make(chan struct{})
-	}
-}
-
 func (s *stream) resume() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
