@@ -81,18 +81,35 @@ func (s *Supervisor) endStartsShutdown(st exitStatus) {
 	s.shutdown()
 }
 
+// logGrace: how long a log program's end waits for its run's end before
+// it counts as "log ended while run still runs". The log program sees EOF
+// when run closes its stdout, which happens during run's exit but before
+// run becomes a zombie, so the two ends race by a few microseconds.
+const logGrace = 50 * time.Millisecond
+
 // logEnded: a log program that ends while its run still runs starts the
-// shutdown. Its end usually follows run's (EOF on its stdin), and both may
-// be waiting in the same batch: if run has ended too, it is reaped first so
-// that it is not "terminated" after the fact.
+// shutdown, unless run ends too within logGrace.
 func (s *Supervisor) logEnded(svc *service, st exitStatus) {
-	run := svc.run
-	if run == nil {
+	if svc.run == nil {
 		return
 	}
-	if runSt, ok := reapPID(run.pid); ok {
-		s.ended(run, runSt)
-		return
+	svc.logEnd, svc.logEndDue = st, s.now.Add(logGrace)
+	s.logWaits = append(s.logWaits, svc)
+}
+
+// checkLogWaits starts the shutdown for log programs whose run did not end
+// within logGrace.
+func (s *Supervisor) checkLogWaits() {
+	kept := s.logWaits[:0]
+	for _, svc := range s.logWaits {
+		switch {
+		case svc.run == nil: // run ended: its end decided
+		case s.now.Before(svc.logEndDue):
+			kept = append(kept, svc)
+		default:
+			s.endStartsShutdown(svc.logEnd)
+		}
 	}
-	s.endStartsShutdown(st)
+	clear(s.logWaits[len(kept):])
+	s.logWaits = kept
 }

@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 )
 
 // service is one directory of DINIT_DIR.
@@ -15,6 +16,9 @@ type service struct {
 	run      *process // nil once ended (or before start)
 	log      *process
 	disabled bool // run ended with 115
+
+	logEnd    exitStatus // how log/run ended while run still ran
+	logEndDue time.Time  // when that end starts the shutdown (see logGrace)
 }
 
 func (s *service) path(parts ...string) string {

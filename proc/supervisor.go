@@ -34,6 +34,7 @@ type Supervisor struct {
 	services []*service
 	procs    map[int]*process // the owner table: every PID we track
 	killing  []*process       // reparented processes with a SIGKILL planned
+	logWaits []*service       // log programs that ended before their run
 	reparent reparentScan
 
 	exitCode   int

@@ -25,6 +25,7 @@ func (s *Supervisor) turn() {
 	}
 	s.scanIfDue()
 	s.fireKills()
+	s.checkLogWaits()
 	s.out.flush()
 	if !s.exiting && s.shutting && s.allEnded() {
 		s.out.infof("dinit exiting with status %d", s.exitCode)
@@ -61,6 +62,11 @@ func (s *Supervisor) deadline() time.Time {
 	for _, p := range s.killing {
 		if !p.killed && p.killAt.Before(d) {
 			d = p.killAt
+		}
+	}
+	for _, svc := range s.logWaits {
+		if svc.logEndDue.Before(d) {
+			d = svc.logEndDue
 		}
 	}
 	return d
