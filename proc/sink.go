@@ -23,29 +23,32 @@ const (
 // (backpressure): they then block in write(2), as without us.
 const sinkHigh = 256 << 10
 
-// sink is one of our outputs (stdout or stderr): a buffer of whole lines and
-// the nonblocking fd they go to.
+// sink is one of our outputs (stdout or stderr). Lines are appended to buf
+// while wbuf, the previous batch, is being written: appending never lands in
+// a buffer that is half written, so neither buffer grows past one batch and
+// nothing is ever moved.
 type sink struct {
 	fd       int
 	mode     writeMode
-	buf      []byte
-	off      int   // bytes of buf already written
-	twin     *sink // the other sink when both reach the same file
-	broken   error // a write failed for good: output is discarded
-	writable bool  // EPOLLOUT seen since the last flush attempt
+	buf      []byte // lines being added
+	wbuf     []byte // lines being written
+	off      int    // bytes of wbuf already written
+	twin     *sink  // the other sink when both reach the same file
+	broken   error  // a write failed for good: output is discarded
+	writable bool   // EPOLLOUT seen since the last flush attempt
 }
 
 // Event records that the fd became writable.
 func (s *sink) Event(uint32) { s.writable = true }
 
-func (s *sink) pending() int { return len(s.buf) - s.off }
+func (s *sink) pending() int { return len(s.wbuf) - s.off + len(s.buf) }
 
 func (s *sink) full() bool { return s.pending() >= sinkHigh }
 
 // midLine reports that a partial write stopped inside a line. The twin must
 // then wait, or a line of the other stream would land inside this one.
 func (s *sink) midLine() bool {
-	return s.off > 0 && s.off < len(s.buf) && s.buf[s.off-1] != '\n'
+	return s.off > 0 && s.off < len(s.wbuf) && s.wbuf[s.off-1] != '\n'
 }
 
 // flush writes as much as the fd takes now. It never blocks (but for
@@ -55,8 +58,14 @@ func (s *sink) flush() {
 	if s.twin != nil && s.twin.midLine() {
 		return
 	}
-	for s.off < len(s.buf) && s.broken == nil {
-		n, err := s.write(s.buf[s.off:])
+	for s.broken == nil {
+		if s.off == len(s.wbuf) {
+			if len(s.buf) == 0 {
+				return
+			}
+			s.swap()
+		}
+		n, err := s.write(s.wbuf[s.off:])
 		if n > 0 {
 			s.off += n
 		}
@@ -68,16 +77,19 @@ func (s *sink) flush() {
 			s.broken = err
 		}
 	}
-	s.reset()
+	// Broken: discard, now and from now on.
+	s.buf, s.wbuf, s.off = s.buf[:0], s.wbuf[:0], 0
 }
 
-func (s *sink) reset() {
-	s.off = 0
-	// A burst may have grown the buffer; do not keep a large one idle.
-	if cap(s.buf) > 4*sinkHigh {
-		s.buf = nil
+// swap makes the filled buffer the one being written, and the written one
+// (emptied) the one being filled.
+func (s *sink) swap() {
+	written := s.wbuf[:0]
+	// A burst may have grown a buffer; do not keep a large one idle.
+	if cap(written) > 4*sinkHigh {
+		written = nil
 	}
-	s.buf = s.buf[:0]
+	s.wbuf, s.buf, s.off = s.buf, written, 0
 }
 
 func (s *sink) write(p []byte) (int, error) {

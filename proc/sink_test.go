@@ -58,6 +58,9 @@ func TestSinkFullPipeNeverBlocks(t *testing.T) {
 	if s.pending() == 0 || s.pending() == total {
 		t.Fatalf("pending %d of %d after a flush into a 64 KiB pipe", s.pending(), total)
 	}
+	if len(s.wbuf) > total || cap(s.buf) > 0 {
+		t.Fatalf("write buffer %d bytes (of %d), fill buffer cap %d: lines appended during a partial write must go to the other buffer", len(s.wbuf), total, cap(s.buf))
+	}
 	var got []byte
 	for s.pending() > 0 {
 		got = append(got, drain(t, r)...)
@@ -73,7 +76,7 @@ func TestSinkTwinWaitsForPartialLine(t *testing.T) {
 	a, r := pipeSink(t)
 	b := &sink{fd: a.fd, mode: modeWrite}
 	a.twin, b.twin = b, a
-	a.buf = []byte("first line\nsecond line\n")
+	a.wbuf = []byte("first line\nsecond line\n")
 	a.off = len("first line\nsec") // a partial write stopped inside a line
 	b.buf = []byte("other\n")
 	b.flush()
@@ -99,6 +102,36 @@ func TestSinkBrokenPipeDiscards(t *testing.T) {
 	s.flush()
 	if s.pending() != 0 {
 		t.Fatal("a broken sink kept output")
+	}
+}
+
+// Appending while a batch is half written never grows or moves that batch.
+func TestSinkAppendsDuringPartialWriteGoToTheOtherBuffer(t *testing.T) {
+	s, r := pipeSink(t)
+	line := append(bytes.Repeat([]byte("y"), 99), '\n')
+	for len(s.buf) < 200<<10 {
+		s.buf = append(s.buf, line...)
+	}
+	s.flush() // partial: the pipe holds 64 KiB
+	first := &s.wbuf[0]
+	s.buf = append(s.buf, line...)
+	s.flush()
+	if &s.wbuf[0] != first || len(s.buf) != len(line) {
+		t.Fatalf("the batch being written moved or grew; buf %d", len(s.buf))
+	}
+	var got []byte
+	for s.pending() > 0 {
+		got = append(got, drain(t, r)...)
+		s.flush()
+	}
+	got = append(got, drain(t, r)...)
+	if len(got)%len(line) != 0 || len(got) < 200<<10 {
+		t.Fatalf("read %d bytes", len(got))
+	}
+	for i := 0; i < len(got); i += len(line) {
+		if !bytes.Equal(got[i:i+len(line)], line) {
+			t.Fatalf("torn line at %d", i)
+		}
 	}
 }
 
