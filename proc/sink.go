@@ -121,6 +121,7 @@ func openSink(fd int) (*sink, unix.Stat_t) {
 		path := "/proc/self/fd/" + strconv.Itoa(fd)
 		nfd, err := unix.Open(path, unix.O_WRONLY|unix.O_NONBLOCK|unix.O_CLOEXEC|unix.O_NOCTTY, 0)
 		if err == nil {
+			growPipe(nfd, st)
 			return &sink{fd: nfd, mode: modeWrite}, st
 		}
 		if unix.SetNonblock(fd, true) == nil {
@@ -128,6 +129,23 @@ func openSink(fd int) (*sink, unix.Stat_t) {
 		}
 	}
 	return &sink{fd: fd, mode: modeBlocking}, st
+}
+
+// outPipeSize is the capacity we ask for when our output is a pipe: with
+// the default 64 KiB, a fast relay spends its time waking its reader up. A
+// bigger pipe costs kernel memory only while it is full, and it lets the
+// reader (the container runtime) fall behind a little longer before we have
+// to apply backpressure. Best effort: an unprivileged dinit past its pipe
+// quota keeps the pipe as it is.
+const outPipeSize = 1 << 20
+
+func growPipe(fd int, st unix.Stat_t) {
+	if st.Mode&unix.S_IFMT != unix.S_IFIFO {
+		return
+	}
+	if size, err := unix.FcntlInt(uintptr(fd), unix.F_GETPIPE_SZ, 0); err == nil && size < outPipeSize {
+		_, _ = unix.FcntlInt(uintptr(fd), unix.F_SETPIPE_SZ, outPipeSize)
+	}
 }
 
 // sameFile reports whether two stats name one file (then the two sinks are

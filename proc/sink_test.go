@@ -174,6 +174,9 @@ func TestOpenSinkKinds(t *testing.T) {
 	if st.Mode&unix.S_IFMT != unix.S_IFIFO {
 		t.Fatalf("stat mode %o", st.Mode)
 	}
+	if size, _ := unix.FcntlInt(uintptr(p[1]), unix.F_GETPIPE_SZ, 0); size != outPipeSize && unix.Getuid() == 0 {
+		t.Fatalf("output pipe capacity %d, want %d", size, outPipeSize)
+	}
 
 	sp, _ := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
 	defer closeFds(sp[0], sp[1])
