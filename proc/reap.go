@@ -11,7 +11,7 @@ func (s *Supervisor) reap() {
 	start, n := time.Now(), 0
 	defer func() {
 		if n > 0 {
-			s.out.debugf("reaped %d processes in %.3f ms", n, float64(time.Since(start).Microseconds())/1000)
+			s.out.debugf("reaped %d processes in %s", n, time.Since(start))
 		}
 	}()
 	for {

@@ -14,6 +14,7 @@ LINE='{"level":"info","msg":"request handled","path":"/api/v1/items","status":20
 
 CGO_ENABLED=0 go build -trimpath -ldflags '-s -w' -o bin/dinit ./cmd/dinit
 go build -o bin/benchcount ./internal/benchcount
+go build -o bin/benchstop ./internal/benchstop
 DINIT=$PWD/bin/dinit
 WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT
@@ -101,27 +102,19 @@ flood_table() {
 }
 
 idle_row() {
-	local n=$1 dir=$WORK/idle$1 i pid hwm threads s e
+	local n=$1 dir=$WORK/idle$1 i
 	for i in $(seq -w 1 "$n"); do service "$dir" "s$i" "sleep 100000"; done
-	DINIT_DIR=$dir DINIT_LOG_LEVEL=info "$DINIT" 2> "$WORK/idle.err" &
-	pid=$!
-	until [ "$(grep -c 'running with PID' "$WORK/idle.err")" -eq "$n" ]; do sleep 0.05; done
-	sleep 1
-	hwm=$(awk '/VmHWM/ {print $2}' "/proc/$pid/status")
-	threads=$(awk '/Threads/ {print $2}' "/proc/$pid/status")
-	s=$(now_us)
-	kill -TERM "$pid"
-	wait "$pid"
-	e=$(now_us)
-	awk -v n="$n" -v hwm="$hwm" -v t="$threads" -v us=$((e - s)) \
-		'BEGIN { printf "| %d | %.1f MiB | %d | %.1f ms |\n", n, hwm / 1024, t, us / 1000 }'
+	bin/benchstop -dinit "$DINIT" -dir "$dir" -services "$n" -runs "$RUNS" | awk '{
+		printf "| %d | %.1f MiB | %d | %.1f ms | %.1f ms |\n", $2, $4 / 1024, $6, $8, $10 }'
 }
 
 idle_table() {
-	echo "### Idle services: peak RSS, OS threads, SIGTERM to exit"
+	echo "### Idle services: peak RSS, OS threads, SIGTERM to exit (median of $RUNS)"
 	echo
-	echo "| services | VmHWM | threads | SIGTERM to exit |"
-	echo "|---|---|---|---|"
+	echo "The floor is the time to SIGTERM and reap the same number of sleep processes directly, without dinit."
+	echo
+	echo "| services | VmHWM | threads | SIGTERM to exit | floor |"
+	echo "|---|---|---|---|---|"
 	idle_row 100
 	idle_row 1000
 	echo
