@@ -16,7 +16,7 @@ FUZZTIME_LONG ?= 5m
 
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
-.PHONY: help build static testsvc run test fuzz lint bench release image clean
+.PHONY: help build static testsvc run test test-docker fuzz lint bench release image clean
 
 help: ## show this list
 	@grep -E '^[a-z][a-zA-Z_-]*:.*## ' $(MAKEFILE_LIST) | \
@@ -37,6 +37,9 @@ run: build ## run bin/dinit on examples/services (no root needed; Ctrl-C stops i
 test: ## the full suite: go test -race ./... and each fuzz target for FUZZTIME
 	$(GO) test -race -count=1 ./...
 	$(MAKE) --no-print-directory fuzz FUZZTIME_LONG=$(FUZZTIME)
+
+test-docker: ## the real-container tests alone (needs a Docker engine; under CI=true they fail without one)
+	$(GO) test -count=1 -v -run '^TestDocker' ./integration/
 
 fuzz: ## each fuzz target for FUZZTIME_LONG (default 5m)
 	@for target in $(FUZZ_TARGETS); do \

@@ -1,4 +1,9 @@
+//go:debug containermaxprocs=0
 package main
+
+// The go:debug line above: the runtime would otherwise keep the cgroup CPU
+// files open for its container-aware GOMAXPROCS, which dinit does not use
+// (it runs with one P).
 
 import (
 	"os"
