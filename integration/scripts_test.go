@@ -39,19 +39,6 @@ func orphan(key, prelude, cmd string) string {
 	return fmt.Sprintf(`sh -c '%s %s & echo "{\"orphan\":\"%s\",\"pid\":$!}"'`+"\n", prelude, cmd, key)
 }
 
-// waitRedirected is the start of an orphan script under the adopt policy:
-// it waits (at most 10 s) until dinit has redirected its stdout away from
-// the pipe it shares with run (whose PID is $RUNPID), and says whether
-// that happened.
-const waitRedirected = `i=0
-while [ /proc/$$/fd/1 -ef /proc/$RUNPID/fd/1 ] && [ $i -lt 200 ]; do sleep 0.05; i=$((i+1)); done
-if [ /proc/$$/fd/1 -ef /proc/$RUNPID/fd/1 ]; then
-	echo '{"adopted":"not redirected"}'
-else
-	echo '{"adopted":"redirected"}'
-fi
-`
-
 // adoptedOrphan starts ./orphan.sh as an orphan that knows run's PID.
 var adoptedOrphan = orphan("o", "export RUNPID=$PPID;", "./orphan.sh")
 
