@@ -28,7 +28,10 @@
 //	HUP, USR1, USR2, WINCH    forwarded to running services and adopted processes
 //	CHLD                      reap, look for reparented processes
 //	PIPE                      ignored (a closed stdout never kills dinit)
-//	others                    logged at info and ignored
+//	ALRM, TSTP, TTIN, TTOU, ILL, TRAP, ABRT, STKFLT, SYS, BUS, FPE, SEGV
+//	(sent by kill), XCPU, XFSZ, VTALRM, PWR, IO: logged at info and ignored
+//	any other catchable signal: ignored by the Go runtime (URG is its
+//	preemption signal and is never forwarded)
 //
 // # Exit codes
 //

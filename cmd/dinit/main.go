@@ -79,7 +79,9 @@ Signals:
   HUP, USR1, USR2, WINCH    forwarded to running services and adopted processes
   CHLD                      reap, look for reparented processes
   PIPE                      ignored
-  others                    logged at info and ignored
+  ALRM, TSTP, TTIN, TTOU, ILL, TRAP, ABRT, STKFLT, SYS, BUS, FPE, SEGV (from
+  kill), XCPU, XFSZ, VTALRM, PWR, IO   logged at info and ignored
+  any other                 ignored
 
 Exit codes:
   0  shutdown by signal, or a service ended with status 0
