@@ -15,7 +15,8 @@ var tsRe = regexp.MustCompile(`\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z`)
 
 // testOutput is an output whose sinks only buffer.
 func testOutput(level Level, json bool) *output {
-	o := &output{stdout: &sink{mode: modeBlocking}, stderr: &sink{mode: modeBlocking}, level: level, json: json}
+	// fd -1: a flush by mistake fails (EBADF) instead of writing to fd 0.
+	o := &output{stdout: &sink{fd: -1, mode: modeBlocking}, stderr: &sink{fd: -1, mode: modeBlocking}, level: level, json: json}
 	o.clock.Set(time.Date(2026, 11, 28, 13, 57, 31, 420e6, time.UTC))
 	return o
 }
