@@ -115,10 +115,9 @@ func TestReparentKillTimeout(t *testing.T) {
 	})
 }
 
-// adopt policy: the orphan is adopted and waited for, forwarded signals
-// reach it, and its end starts the shutdown. Its output still flows through
-// the pipe it inherited from run (the redirection of an adopted process's
-// output is not implemented: see the README's known limits).
+// adopt policy: the orphan is adopted and waited for, its stdout and stderr
+// are switched to pipes of ours (attributed sh/<pid>), forwarded signals
+// reach it, and its end starts the shutdown.
 func TestReparentAdopt(t *testing.T) {
 	t.Parallel()
 	eachMode(t, func(t *testing.T, m mode) {
@@ -131,6 +130,7 @@ while :; do sleep 0.05; done
 			"web/run": script(adoptedOrphan + "trap '' HUP\n" + ready("web") + "exec sleep 1000\n"),
 		}})
 		r, o := d.pidOf("web/run"), d.orphanPID("o")
+		stage := strconv.Itoa(o)
 		d.waitReady("web")
 		d.waitStderr(fmt.Sprintf(`^TS dinit: warning: adopting reparented child process with PID %d: `, o))
 		d.signal(syscall.SIGHUP)
@@ -140,7 +140,7 @@ while :; do sleep 0.05; done
 			info("web/run: running with PID %d", r),
 			warn("adopting reparented child process with PID %d: /bin/sh ./orphan.sh", o),
 			info("got signal 1, forwarding it to running services"),
-			svc("web", "run", "adopted stderr"),
+			svc("sh", stage, "adopted stderr"),
 			info("sh/%d: PID %d finished with status 0", o, o),
 			info("web/run: terminating"),
 			info("web/run: sending SIGTERM to PID %d", r),
@@ -154,7 +154,7 @@ while :; do sleep 0.05; done
 		d.expectSameLines("stdout", d.outLines(), []string{
 			jsonOut(fmt.Sprintf(`{"orphan":"o","pid":%d}`, o), "web", "run"),
 			readyOut("web"),
-			jsonOut(`{"adopted":"HUP"}`, "web", "run"),
+			jsonOut(`{"adopted":"HUP"}`, "sh", stage),
 		})
 	})
 }
@@ -166,8 +166,8 @@ func TestReparentAdoptedFails(t *testing.T) {
 	eachMode(t, func(t *testing.T, m mode) {
 		d := start(t, setup{mode: m, env: append(infoLevel, "DINIT_REPARENTING_POLICY=adopt"), files: tree{
 			// Ends only once adopted: the test creates ../go after the
-			// adoption warning.
-			"web/orphan.sh": script("while [ ! -e ../go ]; do sleep 0.02; done\nexit 7\n"),
+			// adoption warning. Its last words come through dinit's pipe.
+			"web/orphan.sh": script("while [ ! -e ../go ]; do sleep 0.02; done\necho '{\"last\":\"words\"}'\nexit 7\n"),
 			"web/run":       script(adoptedOrphan + "exec sleep 1000\n"),
 		}})
 		o := d.orphanPID("o")
@@ -176,6 +176,7 @@ func TestReparentAdoptedFails(t *testing.T) {
 			t.Fatal(err)
 		}
 		d.expectExit(3)
+		d.expectLines("stdout", d.outLines()[1:], []string{jsonOut(`{"last":"words"}`, "sh", strconv.Itoa(o))})
 		d.expectInOrder("stderr", d.errLines(),
 			warn("adopting reparented child process with PID %d: /bin/sh ./orphan.sh", o),
 			info("sh/%d: PID %d finished with status 7", o, o),

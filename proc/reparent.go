@@ -97,6 +97,7 @@ func (s *Supervisor) takeReparented(pid int) {
 	case PolicyAdopt:
 		s.out.warnf("adopting reparented child process with PID %d: %s", pid, cmdline)
 		p.role = roleAdopted
+		s.adoptOutput(p, name)
 	case PolicyIgnore:
 		s.out.debugf("ignoring reparented child process with PID %d: %s", pid, cmdline)
 	}

@@ -1,0 +1,38 @@
+package proc
+
+import (
+	"strconv"
+	"time"
+)
+
+// adoptOutput switches an adopted process's stdout and stderr (and their
+// copies in its descendants) to pipes of ours, read as `<name>/<pid>`. It
+// blocks the loop for the time of the ptrace work, bounded by traceStopWait
+// per stop; any failure leaves the process adopted without redirection.
+func (s *Supervisor) adoptOutput(p *process, name string) {
+	stage := strconv.Itoa(p.pid)
+	out, outW, err := s.out.newSource(name, stage, true)
+	if err != nil {
+		s.out.warnf("%s: cannot redirect output of PID %d: %v", p.label, p.pid, err)
+		return
+	}
+	errSrc, errW, err := s.out.newSource(name, stage, false)
+	if err != nil {
+		closeFds(outW)
+		out.close()
+		s.out.warnf("%s: cannot redirect output of PID %d: %v", p.label, p.pid, err)
+		return
+	}
+	start := time.Now()
+	warnings, err := redirectOutput(p.pid, outW, errW)
+	closeFds(outW, errW)
+	s.out.debugf("%s: redirecting output took %s", p.label, time.Since(start))
+	for _, w := range warnings {
+		s.out.warnf("%s: cannot redirect output of a descendant, %v", p.label, w)
+	}
+	if err != nil {
+		out.close()
+		errSrc.close()
+		s.out.warnf("%s: cannot redirect output of PID %d: %v", p.label, p.pid, err)
+	}
+}
