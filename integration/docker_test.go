@@ -443,6 +443,15 @@ func TestDockerOrphanAdopt(t *testing.T) {
 		}
 		t.Logf("adopt: the orphans' stderr lines in docker logs (one per orphan if both were redirected): %q",
 			dockerMatching(dockerLines(stderr), `: orphan err$`))
+		// Under Docker's default seccomp profile and capabilities (no
+		// CAP_SYS_PTRACE), the service's orphan is our child: dinit may
+		// trace it, and its output is redirected and attributed run/<pid>.
+		// (The exec'd orphan says hi before its adoption, into the exec's
+		// own stream.)
+		want := fmt.Sprintf(`"msg":"orphan says hi","pid":%d,"service":"run","stage":"%d",`, svcOrphan, svcOrphan)
+		if hi := dockerMatching(dockerLines(stdout), want); len(hi) != 1 {
+			t.Fatalf("the service's orphan was not redirected: want one line matching %s", want)
+		}
 		if !c.running() {
 			t.Fatal("the container ended while its adopted processes run")
 		}
