@@ -80,6 +80,9 @@ type setup struct {
 	dir string
 	// args are passed to dinit.
 	args []string
+	// wrap is a command dinit is started through (after unshare), e.g.
+	// setpriv to drop a capability.
+	wrap []string
 	// pauseStdout starts with dinit's stdout not being read.
 	pauseStdout bool
 	// plainStdout: stdout lines are "TS name/stage: line", not JSON.
@@ -113,7 +116,7 @@ func start(t *testing.T, s setup) *instance {
 		d.dir = filepath.Join(t.TempDir(), "service")
 		writeTree(t, d.dir, s.files)
 	}
-	argv := append([]string{dinitBin}, s.args...)
+	argv := append(append(append([]string{}, s.wrap...), dinitBin), s.args...)
 	if s.mode == pid1 {
 		argv = append([]string{"unshare", "--pid", "--fork", "--mount-proc", "--kill-child"}, argv...)
 	}

@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"slices"
 	"strconv"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -324,4 +325,36 @@ exec sleep 1000
 			})
 		})
 	}
+}
+
+// adopt policy: an orphan of another user, and dinit without
+// CAP_SYS_PTRACE (as under Docker's default capabilities): the output
+// cannot be redirected; a warning says why, the process is still adopted
+// (forwarded signals reach it, its end starts the shutdown), and its output
+// keeps flowing through the pipe it had.
+func TestReparentAdoptWithoutPtraceRights(t *testing.T) {
+	t.Parallel()
+	eachMode(t, func(t *testing.T, m mode) {
+		orphan := `trap 'echo "{\"still\":\"here\"}"; exit 0' HUP; echo "{\"orphan\":$$}"; while :; do sleep 0.05; done`
+		d := start(t, setup{mode: m, env: append(infoLevel, "DINIT_REPARENTING_POLICY=adopt"),
+			wrap: []string{"setpriv", "--bounding-set=-sys_ptrace", "--inh-caps=-sys_ptrace"},
+			files: tree{
+				"web/run": script("(setpriv --reuid=65534 --regid=65534 --clear-groups sh -c '" + escapeSingle(orphan) + "' &)\n" +
+					"trap '' HUP\n" + ready("web") + "exec sleep 1000\n"),
+			}})
+		d.waitReady("web")
+		line := d.waitStdout(`^\{"orphan":\d+,`)[0]
+		o, err := strconv.Atoi(strings.TrimPrefix(strings.SplitN(line, ",", 2)[0], `{"orphan":`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		d.waitStderr(fmt.Sprintf(`^TS dinit: warning: sh/%d: cannot redirect output of PID %d: readlink /proc/%d/fd/1: permission denied$`, o, o, o))
+		d.signal(syscall.SIGHUP)
+		d.waitStdout(`^\{"still":"here","service":"web","stage":"run"`)
+		d.expectExit(0)
+		d.expectInOrder("stderr", d.errLines(),
+			info("got signal 1, forwarding it to running services"),
+			info("sh/%d: PID %d finished with status 0", o, o),
+			exiting(0))
+	})
 }

@@ -168,3 +168,36 @@ func TestAdoptTiming(t *testing.T) {
 	slices.Sort(ds)
 	t.Logf("redirect (tracee stopped, loop blocked), 100 runs: median %v, worst %v", ds[50], ds[99])
 }
+
+// A tracee blocked in read(2) on its stdin gets its read restarted: it
+// still receives what is written later, and says so through our pipe.
+func TestRedirectReadBlockedProcess(t *testing.T) {
+	lockThread(t)
+	inR, inW, _ := plainPipe()
+	oldR, oldW, _ := plainPipe()
+	devnull, _ := openDevNull()
+	argv := []string{"/bin/sh", "-c", `read x; echo "got $x"; exit 3`}
+	pid, _, err := syscall.StartProcess(argv[0], argv, &syscall.ProcAttr{Dir: "/",
+		Files: []uintptr{uintptr(inR), uintptr(oldW), uintptr(devnull)}})
+	closeFds(inR, oldW, devnull)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer closeFds(inW, oldR)
+	waitComm(t, pid, "sh")
+	time.Sleep(50 * time.Millisecond) // in read(2)
+	or, ow, _ := plainPipe()
+	er, ew, _ := plainPipe()
+	defer closeFds(or, er)
+	if _, err := redirectOutput(pid, ow, ew); err != nil {
+		t.Fatal(err)
+	}
+	closeFds(ow, ew)
+	unix.Write(inW, []byte("hello\n"))
+	if got := readLine(t, or); got != "got hello" {
+		t.Fatalf("got %q", got)
+	}
+	if st := waitEnd(t, pid); st.code != 3 {
+		t.Fatalf("ended with %v, want status 3", st)
+	}
+}
