@@ -2,7 +2,6 @@ package proc
 
 import (
 	"errors"
-	"fmt"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -35,6 +34,9 @@ const traceStopWait = 100 * time.Millisecond
 
 // errTraceTimeout: the tracee did not stop in time.
 var errTraceTimeout = errors.New("the process did not stop within 100 ms (uninterruptible sleep?)")
+
+// errTraceBusy: stop after stop came that was not the one awaited.
+var errTraceBusy = errors.New("the process kept stopping for other reasons")
 
 // si_code values of SIGCHLD (not in x/sys/unix).
 const (
@@ -128,7 +130,7 @@ func (t *tracee) waitFor(wanted func(unix.WaitStatus) bool) error {
 			return err
 		}
 	}
-	return fmt.Errorf("the process kept stopping for other reasons")
+	return errTraceBusy
 }
 
 func isSyscallStop(ws unix.WaitStatus) bool { return ws.StopSignal() == unix.SIGTRAP|0x80 }
