@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 
 	"golang.org/x/sys/unix"
 )
@@ -55,7 +56,9 @@ type plan map[int]bool
 // planFor lists pid's descriptors that refer to the original stdout or
 // stderr (by /proc link target: kcmp is refused under Docker's default
 // seccomp profile). When both were one pipe, fd 2 goes to stderr and the
-// others to stdout.
+// others to stdout. stdin is never replaced, and a path target (say
+// /dev/null, which a daemon's stdin may share) is only followed on fds 1
+// and 2: only pipes and sockets have identities to compare.
 func planFor(pid int, outTarget, errTarget string) plan {
 	dir := filepath.Join(procRoot, strconv.Itoa(pid), "fd")
 	ents, err := os.ReadDir(dir)
@@ -65,12 +68,13 @@ func planFor(pid int, outTarget, errTarget string) plan {
 	p := plan{}
 	for _, e := range ents {
 		fd, err := strconv.Atoi(e.Name())
-		if err != nil {
+		if err != nil || fd == 0 {
 			continue
 		}
 		target, err := os.Readlink(filepath.Join(dir, e.Name()))
 		switch {
 		case err != nil:
+		case fd > 2 && !isPipeOrSocket(target):
 		case target == errTarget && (fd == 2 || target != outTarget):
 			p[fd] = true
 		case target == outTarget:
@@ -243,4 +247,8 @@ func msgLayout(page uintptr) []byte {
 	le.PutUint64(m[32:], uint64(page+offCmsg)) // msg_control
 	le.PutUint64(m[40:], cmsgLen)              // msg_controllen
 	return b
+}
+
+func isPipeOrSocket(target string) bool {
+	return strings.HasPrefix(target, "pipe:[") || strings.HasPrefix(target, "socket:[")
 }

@@ -1,6 +1,8 @@
 package proc
 
 import (
+	"os"
+	"path/filepath"
 	"runtime"
 	"slices"
 	"syscall"
@@ -199,5 +201,26 @@ func TestRedirectReadBlockedProcess(t *testing.T) {
 	}
 	if st := waitEnd(t, pid); st.code != 3 {
 		t.Fatalf("ended with %v, want status 3", st)
+	}
+}
+
+// stdin is never replaced, even when it is the same file as stdout
+// (/dev/null); a path target is followed on fds 1 and 2 only.
+func TestPlanSkipsStdinAndPathCopies(t *testing.T) {
+	fakeProc(t, nil)
+	dir := filepath.Join(procRoot, "7", "fd")
+	os.MkdirAll(dir, 0o755)
+	for fd, target := range map[string]string{"0": "/dev/null", "1": "/dev/null", "2": "pipe:[9]", "5": "/dev/null", "6": "pipe:[9]"} {
+		os.Symlink(target, filepath.Join(dir, fd))
+	}
+	got := planFor(7, "/dev/null", "pipe:[9]")
+	want := plan{1: false, 2: true, 6: true}
+	if len(got) != len(want) {
+		t.Fatalf("plan %v, want %v", got, want)
+	}
+	for fd, toErr := range want {
+		if v, ok := got[fd]; !ok || v != toErr {
+			t.Fatalf("plan %v, want %v", got, want)
+		}
 	}
 }
