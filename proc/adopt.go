@@ -11,15 +11,14 @@ import (
 // per stop; any failure leaves the process adopted without redirection.
 func (s *Supervisor) adoptOutput(p *process, name string) {
 	stage := strconv.Itoa(p.pid)
-	out, outW, err := s.out.newSource(name, stage, true)
+	_, outW, err := s.out.newSource(name, stage, true)
 	if err != nil {
 		s.out.warnf("%s: cannot redirect output of PID %d: %v", p.label, p.pid, err)
 		return
 	}
-	errSrc, errW, err := s.out.newSource(name, stage, false)
+	_, errW, err := s.out.newSource(name, stage, false)
 	if err != nil {
-		closeFds(outW)
-		out.close()
+		closeFds(outW) // its source sees EOF and closes itself
 		s.out.warnf("%s: cannot redirect output of PID %d: %v", p.label, p.pid, err)
 		return
 	}
@@ -31,8 +30,9 @@ func (s *Supervisor) adoptOutput(p *process, name string) {
 		s.out.warnf("%s: cannot redirect output of a descendant, %v", p.label, w)
 	}
 	if err != nil {
-		out.close()
-		errSrc.close()
+		// The sources stay: if a dup3 happened before the failure, the
+		// process writes into them; if not, nobody holds their write ends
+		// and they close themselves at EOF.
 		s.out.warnf("%s: cannot redirect output of PID %d: %v", p.label, p.pid, err)
 	}
 }
