@@ -123,9 +123,9 @@ func start(t *testing.T, s setup) *instance {
 	d.cmd = exec.Command(argv[0], argv[1:]...)
 	d.cmd.Env = d.environ()
 	d.cmd.Dir = "/"
-	// Own process group: cleanup kills every process that is left. Parent
+	// Own session: cleanup kills every process that is left in it. Parent
 	// death signal: nothing outlives a crashed test binary.
-	d.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+	d.cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true, Pdeathsig: syscall.SIGKILL}
 	d.stdout = newStream("stdout", s.pauseStdout)
 	d.stderr = newStream("stderr", false)
 	outR, outW, err := os.Pipe()
@@ -177,7 +177,7 @@ func (d *instance) cleanup() {
 	case <-d.exited:
 	case <-time.After(2 * time.Second):
 		d.t.Errorf("dinit still running at the end of the test: killing it")
-		_ = syscall.Kill(-d.cmd.Process.Pid, syscall.SIGKILL)
+		killSession(d.cmd.Process.Pid)
 		select {
 		case <-d.exited:
 		case <-time.After(10 * time.Second):
@@ -185,9 +185,9 @@ func (d *instance) cleanup() {
 		}
 	}
 	d.stdout.resume()
-	// Whatever is left in the process group (services dinit did not
-	// wait for, in subreaper mode) must not outlive the test.
-	_ = syscall.Kill(-d.cmd.Process.Pid, syscall.SIGKILL)
+	// Whatever is left in the session (services dinit did not wait for,
+	// in subreaper mode) must not outlive the test.
+	killSession(d.cmd.Process.Pid)
 	if d.t.Failed() {
 		d.dump()
 	}
@@ -339,7 +339,7 @@ func (d *instance) checkLeftovers() {
 	if d.mode != subreaper {
 		return
 	}
-	for _, p := range processesInGroup(d.cmd.Process.Pid) {
+	for _, p := range processesInSession(d.cmd.Process.Pid) {
 		if p.state != "Z" {
 			d.t.Errorf("process left running after dinit exited: PID %d (%s), state %s", p.pid, p.cmdline, p.state)
 		}

@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"syscall"
 )
 
 // proc is what the tests need to know about a process, read from /proc.
@@ -17,6 +18,7 @@ type proc struct {
 	pid     int
 	ppid    int
 	pgrp    int
+	session int
 	state   string // R, S, Z, ...
 	cmdline string // NULs as spaces
 }
@@ -42,13 +44,16 @@ func readProc(pid int) (p proc, ok bool) {
 	p.state = f[0]
 	p.ppid, _ = strconv.Atoi(f[1])
 	p.pgrp, _ = strconv.Atoi(f[2])
+	p.session, _ = strconv.Atoi(f[3])
 	cmd, _ := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
 	p.cmdline = strings.TrimSpace(strings.ReplaceAll(string(cmd), "\x00", " "))
 	return p, true
 }
 
-// processesInGroup lists the processes of a process group.
-func processesInGroup(pgrp int) []proc {
+// processesInSession lists the processes of a session. dinit is started
+// in a session of its own; its programs each get a process group of their
+// own, inside that session.
+func processesInSession(sid int) []proc {
 	var out []proc
 	entries, _ := os.ReadDir("/proc")
 	for _, e := range entries {
@@ -56,11 +61,18 @@ func processesInGroup(pgrp int) []proc {
 		if err != nil {
 			continue
 		}
-		if p, ok := readProc(pid); ok && p.pgrp == pgrp {
+		if p, ok := readProc(pid); ok && p.session == sid {
 			out = append(out, p)
 		}
 	}
 	return out
+}
+
+// killSession SIGKILLs every process of a session.
+func killSession(sid int) {
+	for _, p := range processesInSession(sid) {
+		_ = syscall.Kill(p.pid, syscall.SIGKILL)
+	}
 }
 
 // children lists the children of every thread of pid.

@@ -264,3 +264,25 @@ func TestNoSignalKills(t *testing.T) {
 		d.expectNoLine("stderr", got, `got signal 23,`) // SIGURG belongs to the Go runtime
 	})
 }
+
+// Ctrl-C in a terminal sends SIGINT to the whole foreground process group.
+// Every program runs in a process group of its own, so only dinit gets it,
+// and the services are stopped through the graceful path (SIGTERM), not
+// killed by the terminal's signal.
+func TestTerminalInterruptReachesOnlyDinit(t *testing.T) {
+	t.Parallel()
+	d := start(t, setup{mode: subreaper, env: infoLevel, files: tree{
+		"web/run": script(ready("web") + "exec sleep 1000\n"),
+	}})
+	r := d.pidOf("web/run")
+	d.waitReady("web")
+	if err := syscall.Kill(-d.cmd.Process.Pid, syscall.SIGINT); err != nil {
+		t.Fatal(err)
+	}
+	d.expectExit(0)
+	d.expectInOrder("stderr", d.errLines(),
+		info("got signal 2, terminating services"),
+		info("web/run: sending SIGTERM to PID %d", r),
+		info("web/run: PID %d finished with signal 15", r),
+		exiting(0))
+}

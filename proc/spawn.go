@@ -19,7 +19,10 @@ type spawnSpec struct {
 // returned pidfd is -1 without it.
 func spawn(s spawnSpec, withPidfd bool) (pid, pidfd int, err error) {
 	pidfd = -1
-	sys := &syscall.SysProcAttr{}
+	// Setpgid: a group of its own, so that signals a terminal sends to
+	// its foreground group (Ctrl-C under `docker run -it`) reach only
+	// dinit, which then stops the services through the graceful path.
+	sys := &syscall.SysProcAttr{Setpgid: true}
 	if withPidfd {
 		sys.PidFD = &pidfd
 	}
