@@ -7,8 +7,9 @@ import (
 
 // adoptOutput switches an adopted process's stdout and stderr (and their
 // copies in its descendants) to pipes of ours, read as `<name>/<pid>`. It
-// blocks the loop for the time of the ptrace work, bounded by traceStopWait
-// per stop; any failure leaves the process adopted without redirection.
+// blocks the loop for the time of the ptrace work, at most ptBudget (250 ms)
+// plus /proc reads (see ptrace_tracee.go); any failure leaves the process
+// adopted without redirection.
 func (s *Supervisor) adoptOutput(p *process, name string) {
 	stage := strconv.Itoa(p.pid)
 	_, outW, err := s.out.newSource(name, stage, true)
@@ -23,7 +24,7 @@ func (s *Supervisor) adoptOutput(p *process, name string) {
 		return
 	}
 	start := time.Now()
-	warnings, err := redirectOutput(p.pid, outW, errW)
+	warnings, err := redirectAdopted(p.pid, outW, errW)
 	closeFds(outW, errW)
 	s.out.debugf("%s: redirecting output took %s", p.label, time.Since(start))
 	for _, w := range warnings {

@@ -27,17 +27,29 @@ func (e exitStatus) failed() bool { return e.signal != 0 || e.code != 0 }
 
 // peekExited returns the PID of one child that has ended, without reaping
 // it (WNOWAIT), so that its name can still be read from /proc; 0 when no
-// child has ended. This and reapPID are the only waits in the program.
+// child has ended. This and reapPID are the only waits for ends in the
+// program (the ptrace code waits for its tracees' stops only).
+//
+// The kernel reports a tracee's ptrace stops to its tracer's waits whatever
+// the options (WEXITED alone included), and a traced process that is not our
+// child reports its end to us too: those go to ptraceReport, never to the
+// reaper (a stop taken for an end would read as "status -1").
 func peekExited() (int, error) {
-	var info unix.Siginfo
-	err := unix.Waitid(unix.P_ALL, 0, &info, unix.WEXITED|unix.WNOHANG|unix.WNOWAIT, nil)
-	if errors.Is(err, unix.ECHILD) {
-		return 0, nil
+	for range 64 {
+		var info unix.Siginfo
+		err := unix.Waitid(unix.P_ALL, 0, &info, unix.WEXITED|unix.WNOHANG|unix.WNOWAIT, nil)
+		if errors.Is(err, unix.ECHILD) {
+			return 0, nil
+		}
+		if err != nil {
+			return 0, err
+		}
+		pid := siginfoPID(&info)
+		if pid == 0 || !ptraceReport(pid, info.Code) {
+			return pid, nil
+		}
 	}
-	if err != nil {
-		return 0, err
-	}
-	return siginfoPID(&info), nil
+	return 0, nil
 }
 
 // siginfoPID reads si_pid: on 64-bit Linux the union of siginfo_t starts at
