@@ -83,9 +83,15 @@ func (l *Loop) Remove(tok Token) error {
 // Registered reports how many registrations are live.
 func (l *Loop) Registered() int { return len(l.slots) - len(l.free) }
 
-// Poll waits until an event arrives or the deadline passes (zero deadline:
-// wait without limit; a past deadline: do not block) and dispatches the
-// events to their live handlers. It returns the number dispatched.
+// Never is the deadline of a Poll that may wait without limit. It is an
+// explicit value: the zero time is in the past, so a deadline nobody set
+// makes Poll return at once instead of sleeping forever.
+var Never = time.Unix(1<<62, 0)
+
+// Poll waits until an event arrives or the deadline passes (Never: wait
+// without limit; a past deadline, the zero time included: do not block) and
+// dispatches the events to their live handlers. It returns the number
+// dispatched.
 func (l *Loop) Poll(deadline time.Time) (int, error) {
 	n, err := unix.EpollWait(l.epfd, l.events[:], timeoutMs(deadline))
 	if err != nil {
@@ -141,7 +147,7 @@ func eventFor(tok Token, events uint32) *unix.EpollEvent {
 // timeoutMs converts a deadline into epoll_wait's millisecond timeout,
 // rounding up so that we never wake before the deadline and spin.
 func timeoutMs(deadline time.Time) int {
-	if deadline.IsZero() {
+	if !deadline.Before(Never) {
 		return -1
 	}
 	d := time.Until(deadline)

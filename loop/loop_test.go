@@ -181,3 +181,27 @@ func TestEdgeTriggeredFiresOncePerWrite(t *testing.T) {
 		t.Fatalf("new data raised no edge: %v", h.events)
 	}
 }
+
+// Never waits without limit; a deadline nobody set (the zero time) is in
+// the past and must not block: a forgotten timer spins once, it never
+// sleeps forever.
+func TestTimeoutOfNeverAndOfTheZeroTime(t *testing.T) {
+	cases := []struct {
+		name     string
+		deadline time.Time
+		want     int
+	}{
+		{"never", Never, -1},
+		{"zero time", time.Time{}, 0},
+		{"past", time.Now().Add(-time.Second), 0},
+		{"far future but not never", time.Now().Add(1000 * time.Hour), 1 << 30},
+	}
+	for _, c := range cases {
+		if got := timeoutMs(c.deadline); got != c.want {
+			t.Errorf("%s: timeoutMs = %d, want %d", c.name, got, c.want)
+		}
+	}
+	if got := timeoutMs(time.Now().Add(1500 * time.Microsecond)); got != 2 {
+		t.Errorf("1.5 ms ahead: timeoutMs = %d, want 2 (rounded up)", got)
+	}
+}

@@ -71,16 +71,25 @@ func newSupervisor(cfg Config) (*Supervisor, error) {
 		sigs.Stop()
 		return nil, err
 	}
-	s := &Supervisor{cfg: cfg, loop: l, sigs: sigs, procs: map[int]*process{}, env: os.Environ(), self: os.Getpid()}
+	s := assemble(cfg, l, newOutput(l, cfg.Level, cfg.JSON))
+	s.sigs = sigs
 	if s.sigTok, err = l.Add(sigs.Fd(), loop.In, signalHandler{s}); err != nil {
 		sigs.Stop()
 		_ = l.Close()
 		return nil, err
 	}
-	s.out = newOutput(l, cfg.Level, cfg.JSON)
-	s.pidfds = pidfdSupported()
-	s.tick()
 	return s, nil
+}
+
+// assemble makes a supervisor's state around its loop and output.
+func assemble(cfg Config, l *loop.Loop, out *output) *Supervisor {
+	s := &Supervisor{cfg: cfg, loop: l, out: out, procs: map[int]*process{}, env: os.Environ(),
+		self: os.Getpid(), pidfds: pidfdSupported()}
+	s.tick()
+	// The first scan is due at once: until it has run, no other timer
+	// bounds the loop's first wait (see deadline).
+	s.reparent.due = s.now
+	return s
 }
 
 type signalHandler struct{ s *Supervisor }

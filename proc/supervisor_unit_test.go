@@ -25,8 +25,7 @@ func newUnitSupervisor(t *testing.T, cfg Config) *Supervisor {
 	o := testOutput(cfg.Level, cfg.JSON)
 	o.loop = l
 	o.readBuf = make([]byte, readSize)
-	return &Supervisor{cfg: cfg, loop: l, out: o, procs: map[int]*process{}, env: os.Environ(),
-		self: os.Getpid(), pidfds: pidfdSupported(), now: time.Now()}
+	return assemble(cfg, l, o)
 }
 
 // messages returns what the supervisor said, timestamps normalised, and

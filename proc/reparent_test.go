@@ -1,0 +1,280 @@
+package proc
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// fakeReparented lays out a fake /proc in which the supervisor's main
+// thread lists pids as its children (a second thread lists none), each
+// with the given command line (NUL-separated) and comm. The scan then does
+// not reap (as with pidfds): ends are reaped where the test says.
+func fakeReparented(t *testing.T, s *Supervisor, procs map[int][2]string, pids ...int) {
+	t.Helper()
+	s.pidfds = true
+	self := itoa(s.self)
+	files := map[string]string{self + "/task/" + self + "/children": "", self + "/task/999999/children": ""}
+	for pid, cc := range procs {
+		files[itoa(pid)+"/cmdline"] = cc[0]
+		files[itoa(pid)+"/comm"] = cc[1] + "\n"
+	}
+	fakeProc(t, files)
+	setChildren(t, s, pids...)
+}
+
+// setChildren rewrites the fake children list of the main thread.
+func setChildren(t *testing.T, s *Supervisor, pids ...int) {
+	t.Helper()
+	var b strings.Builder
+	for _, pid := range pids {
+		b.WriteString(itoa(pid) + " ")
+	}
+	self := itoa(s.self)
+	if err := os.WriteFile(filepath.Join(procRoot, self, "task", self, "children"), []byte(b.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+var sleepCmd = [2]string{"/bin/sleep\x001000\x00", "sleep"}
+
+// A real child listed by the fake /proc: first sight only notes it; at
+// youngAge it is terminated (SIGTERM for real, SIGKILL planned), and its
+// end is then reaped like any process of ours.
+func TestScanTerminatesAReparentedChild(t *testing.T) {
+	s := newUnitSupervisor(t, Config{Level: LevelDebug, Policy: PolicyTerminate, KillTimeout: 7 * time.Second})
+	pid := kid(t, -1, "/bin/sleep", "1000")
+	n := itoa(pid)
+	fakeReparented(t, s, map[int][2]string{pid: sleepCmd}, pid)
+	start := s.now
+	s.scanIfDue() // the zero due time: due at once
+	expectMessages(t, s)
+	if first, ok := s.reparent.pending[pid]; !ok || !first.Equal(start) || len(s.procs) != 0 {
+		t.Fatalf("first sight: pending %v, %d processes", s.reparent.pending, len(s.procs))
+	}
+	if !s.reparent.due.Equal(start.Add(youngAge)) {
+		t.Fatalf("next scan in %v, want youngAge", s.reparent.due.Sub(start))
+	}
+	s.now = start.Add(youngAge - time.Nanosecond)
+	s.scanIfDue() // not due yet
+	expectMessages(t, s)
+	if len(s.reparent.pending) != 1 || len(s.procs) != 0 {
+		t.Fatal("taken before youngAge")
+	}
+	s.now = start.Add(youngAge)
+	s.scanIfDue()
+	expectMessages(t, s,
+		"TS dinit: warning: terminating reparented child process with PID "+n+": /bin/sleep 1000",
+		"TS dinit: info: sleep/"+n+": sending SIGTERM to PID "+n)
+	p := s.procs[pid]
+	if p == nil || p.role != roleReparented || p.label != "sleep/"+n || p.cmdline != "/bin/sleep 1000" || p.pidfd != -1 {
+		t.Fatalf("tracked %+v", p)
+	}
+	if !p.termed || !p.killAt.Equal(s.now.Add(7*time.Second)) || len(s.killing) != 1 || s.killing[0] != p {
+		t.Fatalf("termed=%v kill in %v, %d planned", p.termed, p.killAt.Sub(s.now), len(s.killing))
+	}
+	if len(s.reparent.pending) != 0 || !s.reparent.due.Equal(s.now.Add(scanPeriod)) {
+		t.Fatalf("pending %v, next scan in %v", s.reparent.pending, s.reparent.due.Sub(s.now))
+	}
+	// Known now: a later scan leaves it be.
+	s.now = s.reparent.due
+	s.scanIfDue()
+	expectMessages(t, s)
+	waitExited(t, pid)
+	s.out.level = LevelInfo // no reap count
+	s.reap()
+	expectMessages(t, s, "TS dinit: info: sleep/"+n+": PID "+n+" finished with signal 15")
+	s.fireKills()
+	if len(s.procs) != 0 || len(s.killing) != 0 || s.shutting || s.exitSet {
+		t.Fatalf("procs=%d killing=%d shutting=%v exitSet=%v", len(s.procs), len(s.killing), s.shutting, s.exitSet)
+	}
+}
+
+// An empty command line (a kernel thread, or memory already gone): the
+// name and the command line are the comm.
+func TestScanNamesByCommWithoutCmdline(t *testing.T) {
+	s := newUnitSupervisor(t, Config{Level: LevelInfo})
+	pid := kid(t, -1, "/bin/sleep", "1000")
+	n := itoa(pid)
+	fakeReparented(t, s, map[int][2]string{pid: {"", "worker thing"}}, pid)
+	s.scanIfDue()
+	s.now = s.reparent.due
+	s.scanIfDue()
+	expectMessages(t, s,
+		"TS dinit: warning: terminating reparented child process with PID "+n+": worker thing",
+		"TS dinit: info: worker thing/"+n+": sending SIGTERM to PID "+n)
+}
+
+// ignore: a debug line, and the process is left running and unsignalled,
+// until the shutdown, which terminates it.
+func TestScanIgnoreLeavesItRunningUntilShutdown(t *testing.T) {
+	s := newUnitSupervisor(t, Config{Level: LevelDebug, Policy: PolicyIgnore, KillTimeout: time.Second})
+	pid := blockedKid(t, "/bin/sleep", "1000") // signals sent to it stay pending
+	n := itoa(pid)
+	fakeReparented(t, s, map[int][2]string{pid: sleepCmd}, pid)
+	s.scanIfDue()
+	s.now = s.reparent.due
+	s.scanIfDue()
+	expectMessages(t, s, "TS dinit: debug: ignoring reparented child process with PID "+n+": /bin/sleep 1000")
+	p := s.procs[pid]
+	if p == nil || p.role != roleReparented || p.termed || len(s.killing) != 0 {
+		t.Fatalf("tracked %+v, %d planned kills", p, len(s.killing))
+	}
+	if got := pendingSignals(t, pid); got != 0 {
+		t.Fatalf("pending signals %#x: an ignored process was signalled", got)
+	}
+	s.shutdown()
+	expectMessages(t, s, "TS dinit: info: sleep/"+n+": sending SIGTERM to PID "+n)
+	if got := pendingSignals(t, pid); got != sigBit(unix.SIGTERM) {
+		t.Fatalf("pending signals %#x, want SIGTERM", got)
+	}
+	if !p.termed || len(s.killing) != 1 || !p.killAt.Equal(s.now.Add(time.Second)) {
+		t.Fatalf("termed=%v planned=%d kill in %v", p.termed, len(s.killing), p.killAt.Sub(s.now))
+	}
+}
+
+// adopt: a warning, the role adopted, no signal; its end starts the
+// shutdown with the exit code its status decides. (The fake /proc has no
+// fd links, so redirecting its output fails: those warnings are the
+// redirection's, see adopt.go.)
+func TestScanAdoptsAndItsEndStartsShutdown(t *testing.T) {
+	s := newUnitSupervisor(t, Config{Level: LevelInfo, Policy: PolicyAdopt})
+	pid, w := gate(t, "/bin/sh", "-c", "read x; exit 4")
+	n := itoa(pid)
+	fakeReparented(t, s, map[int][2]string{pid: {"/bin/sh\x00-c\x00read x; exit 4\x00", "sh"}}, pid)
+	s.scanIfDue()
+	s.now = s.reparent.due
+	s.scanIfDue()
+	got := messages(s)
+	if len(got) == 0 || got[0] != "TS dinit: warning: adopting reparented child process with PID "+n+": /bin/sh -c read x; exit 4" {
+		t.Fatalf("messages %q", got)
+	}
+	for _, m := range got[1:] {
+		if !strings.HasPrefix(m, "TS dinit: warning: sh/"+n+": cannot redirect output of PID "+n+": ") {
+			t.Fatalf("unexpected message %q", m)
+		}
+	}
+	p := s.procs[pid]
+	if p == nil || p.role != roleAdopted || p.label != "sh/"+n || p.termed || len(s.killing) != 0 {
+		t.Fatalf("tracked %+v, %d planned kills", p, len(s.killing))
+	}
+	closeFds(w)
+	waitExited(t, pid)
+	s.reap()
+	expectMessages(t, s, "TS dinit: info: sh/"+n+": PID "+n+" finished with status 4")
+	if !s.shutting || s.exitCode != ExitService {
+		t.Fatalf("shutting=%v code=%d", s.shutting, s.exitCode)
+	}
+	runToEnd(t, s) // the sources made for the redirection reach EOF
+}
+
+// During the shutdown every newcomer is terminated, whatever the policy,
+// and the scan runs every scanPeriodShutdown.
+func TestScanDuringShutdownTerminatesWhateverThePolicy(t *testing.T) {
+	for _, policy := range []Policy{PolicyTerminate, PolicyAdopt, PolicyIgnore} {
+		t.Run(itoa(int(policy)), func(t *testing.T) {
+			s := newUnitSupervisor(t, Config{Level: LevelInfo, Policy: policy, KillTimeout: time.Second})
+			s.shutdown()
+			pid := kid(t, -1, "/bin/sleep", "1000")
+			n := itoa(pid)
+			fakeReparented(t, s, map[int][2]string{pid: sleepCmd}, pid)
+			s.scanIfDue()
+			s.now = s.reparent.due
+			s.scanIfDue()
+			expectMessages(t, s,
+				"TS dinit: warning: terminating reparented child process with PID "+n+": /bin/sleep 1000",
+				"TS dinit: info: sleep/"+n+": sending SIGTERM to PID "+n)
+			if p := s.procs[pid]; p == nil || p.role != roleReparented || !p.termed {
+				t.Fatalf("tracked %+v", p)
+			}
+			if !s.reparent.due.Equal(s.now.Add(scanPeriodShutdown)) {
+				t.Fatalf("next scan in %v", s.reparent.due.Sub(s.now))
+			}
+			waitExited(t, pid)
+			s.reap()
+			expectMessages(t, s, "TS dinit: info: sleep/"+n+": PID "+n+" finished with signal 15")
+		})
+	}
+}
+
+// Pending PIDs that are no longer listed are dropped; the young ones
+// still listed keep their first-seen time.
+func TestScanDropsVanishedPending(t *testing.T) {
+	s := newUnitSupervisor(t, Config{Level: LevelDebug})
+	const a, b = 5000001, 5000002 // above any pid_max: never real
+	fakeReparented(t, s, nil, a, b)
+	start := s.now
+	s.scanIfDue()
+	if len(s.reparent.pending) != 2 {
+		t.Fatalf("pending %v", s.reparent.pending)
+	}
+	setChildren(t, s, a)
+	s.now = start.Add(youngAge / 2)
+	s.reparent.due = s.now // a SIGCHLD, say
+	s.scanIfDue()
+	if len(s.reparent.pending) != 1 || !s.reparent.pending[a].Equal(start) {
+		t.Fatalf("pending %v, want only %d seen at the start", s.reparent.pending, a)
+	}
+	if !s.reparent.due.Equal(start.Add(youngAge)) {
+		t.Fatalf("next scan in %v after the start, want youngAge", s.reparent.due.Sub(start))
+	}
+	setChildren(t, s)
+	s.now = s.reparent.due
+	s.scanIfDue()
+	if len(s.reparent.pending) != 0 || len(s.procs) != 0 {
+		t.Fatalf("pending %v, %d processes", s.reparent.pending, len(s.procs))
+	}
+	expectMessages(t, s)
+}
+
+// Our own processes are in the children list too: never taken for
+// reparented ones.
+func TestScanSkipsOurOwnProcesses(t *testing.T) {
+	s := newUnitSupervisor(t, Config{Level: LevelDebug})
+	const own = 5000003
+	addRun(s, "web", own)
+	fakeReparented(t, s, nil, own)
+	s.scanIfDue()
+	s.now = s.now.Add(time.Hour)
+	s.reparent.due = s.now
+	s.scanIfDue()
+	if len(s.reparent.pending) != 0 || s.procs[own].role != roleRun {
+		t.Fatalf("pending %v", s.reparent.pending)
+	}
+	expectMessages(t, s)
+}
+
+func TestScanReportsAListingError(t *testing.T) {
+	s := newUnitSupervisor(t, Config{Level: LevelInfo})
+	fakeProc(t, nil)
+	s.scanIfDue()
+	expectMessages(t, s, "TS dinit: error: listing child processes: open "+
+		filepath.Join(procRoot, itoa(s.self), "task")+": no such file or directory")
+	if !s.reparent.due.Equal(s.now.Add(scanPeriod)) {
+		t.Fatalf("next scan in %v", s.reparent.due.Sub(s.now))
+	}
+}
+
+// Without pidfds nothing wakes us when a process ends: the periodic scan
+// reaps. With pidfds it does not (the pidfd or SIGCHLD asks for a reap).
+func TestScanReapsOnlyWithoutPidfds(t *testing.T) {
+	s := newUnitSupervisor(t, Config{Level: LevelInfo})
+	pid := kid(t, -1, "/bin/true")
+	n := itoa(pid)
+	waitExited(t, pid)
+	fakeReparented(t, s, map[int][2]string{pid: {"", "zombie name"}})
+	s.pidfds = true
+	s.scanIfDue()
+	expectMessages(t, s)
+	waitExited(t, pid) // still there, unreaped
+	s.pidfds = false
+	s.now = s.reparent.due
+	s.scanIfDue()
+	expectMessages(t, s,
+		"TS dinit: warning: reaping process with PID "+n+": zombie name",
+		"TS dinit: info: zombie name/"+n+": PID "+n+" finished with status 0")
+}

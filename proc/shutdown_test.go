@@ -1,0 +1,235 @@
+package proc
+
+import (
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// Services with a run get SIGTERM (never a SIGKILL plan); services without
+// one, log programs and terminate programs get nothing; a second shutdown
+// does nothing more.
+func TestShutdownSignalsRunsOnly(t *testing.T) {
+	s := newUnitSupervisor(t, Config{Level: LevelDebug, KillTimeout: time.Second})
+	a := addRun(s, "a", kid(t, -1, "/bin/sleep", "1000"))
+	b := &service{name: "b", disabled: true}
+	s.services = append(s.services, b)
+	c := addRun(s, "c", kid(t, -1, "/bin/sleep", "1000"))
+	logp := addProc(s, roleLog, "c/log", blockedKid(t, "/bin/sleep", "1000"), c)
+	c.log = logp
+	term := addProc(s, roleTerm, "c/term", blockedKid(t, "/bin/sleep", "1000"), c)
+	s.reparent.due = s.now.Add(time.Hour)
+	s.shutdown()
+	ap, cp := itoa(a.run.pid), itoa(c.run.pid)
+	expectMessages(t, s,
+		"TS dinit: info: a/run: terminating",
+		"TS dinit: info: a/run: sending SIGTERM to PID "+ap,
+		"TS dinit: info: c/run: terminating",
+		"TS dinit: info: c/run: sending SIGTERM to PID "+cp)
+	if !s.shutting || !s.reparent.due.Equal(s.now) || len(s.killing) != 0 {
+		t.Fatalf("shutting=%v scan in %v planned kills %d", s.shutting, s.reparent.due.Sub(s.now), len(s.killing))
+	}
+	for _, p := range []*process{a.run, c.run} {
+		if st := waitEnd(t, p.pid); st.signal != unix.SIGTERM {
+			t.Fatalf("%s ended with %v, want SIGTERM", p.label, st)
+		}
+	}
+	for _, p := range []*process{logp, term} {
+		if got := pendingSignals(t, p.pid); got != 0 {
+			t.Fatalf("%s was signalled: pending %#x", p.label, got)
+		}
+	}
+	s.shutdown()
+	s.now = s.now.Add(time.Hour)
+	s.fireKills()
+	expectMessages(t, s)
+}
+
+// A terminate program that cannot be started: the error, then SIGTERM as
+// if there were none. A dangling symlink counts as no terminate program.
+func TestShutdownTerminateFallsBackToSigterm(t *testing.T) {
+	tests := []struct {
+		name    string
+		prepare func(dir string) error
+		failure string // "" when the program is not even tried
+	}{
+		{"not executable", func(dir string) error {
+			return os.WriteFile(filepath.Join(dir, "terminate"), []byte("#!/bin/sh\n"), 0o644)
+		}, "permission denied"},
+		{"a directory", func(dir string) error { return os.Mkdir(filepath.Join(dir, "terminate"), 0o755) }, "permission denied"},
+		{"bad interpreter", func(dir string) error {
+			return os.WriteFile(filepath.Join(dir, "terminate"), []byte("#!/nonexistent/sh\n"), 0o755)
+		}, "no such file or directory"},
+		{"dangling symlink", func(dir string) error {
+			return os.Symlink(filepath.Join(dir, "nowhere"), filepath.Join(dir, "terminate"))
+		}, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := newUnitSupervisor(t, Config{Level: LevelInfo})
+			svc := addRun(s, "web", kid(t, -1, "/bin/sleep", "1000"))
+			svc.dir = t.TempDir()
+			if err := tt.prepare(svc.dir); err != nil {
+				t.Fatal(err)
+			}
+			s.shutdown()
+			r := itoa(svc.run.pid)
+			want := []string{"TS dinit: info: web/run: terminating"}
+			if tt.failure != "" {
+				want = append(want,
+					"TS dinit: info: web/term: starting",
+					"TS dinit: error: web/term: error running: fork/exec "+filepath.Join(svc.dir, "terminate")+": "+tt.failure)
+			}
+			want = append(want, "TS dinit: info: web/run: sending SIGTERM to PID "+r)
+			expectMessages(t, s, want...)
+			if st := waitEnd(t, svc.run.pid); st.signal != unix.SIGTERM {
+				t.Fatalf("run ended with %v", st)
+			}
+			if len(s.procs) != 1 || s.out.open != 0 || s.loop.Registered() != 0 {
+				t.Fatalf("%d processes, %d sources, %d registrations left by the failed start", len(s.procs), s.out.open, s.loop.Registered())
+			}
+		})
+	}
+}
+
+// The terminate program runs in the service directory with our
+// environment plus DINIT_PID; its stdout and stderr are stage term; run
+// gets no SIGTERM from us; everything then ends and is reaped.
+func TestShutdownRunsTerminateWithItsOutput(t *testing.T) {
+	s := newUnitSupervisor(t, Config{Level: LevelInfo, JSON: true})
+	killProcsAtEnd(t, s)
+	s.env = []string{"PATH=/usr/bin:/bin", "DINIT_TEST=a b"}
+	svc := addRun(s, "web", kid(t, -1, "/bin/sleep", "1000"))
+	svc.dir = writeService(t, map[string]string{"terminate": "#!/bin/sh\n" +
+		"echo \"{\\\"pid\\\":$DINIT_PID,\\\"pwd\\\":\\\"$(pwd)\\\"}\"\n" +
+		"env | grep -v -e '^PWD=' -e '^OLDPWD=' | sort >&2\n" +
+		"kill \"$DINIT_PID\"\n"})
+	r := itoa(svc.run.pid)
+	s.recordExit(ExitOK) // as a signal would
+	s.shutdown()
+	got := messages(s)
+	if len(got) != 3 || !strings.HasPrefix(got[2], "TS dinit: info: web/term: running with PID ") {
+		t.Fatalf("messages %q", got)
+	}
+	term := strings.TrimPrefix(got[2], "TS dinit: info: web/term: running with PID ")
+	sameLines(t, "start", got[:2], []string{"TS dinit: info: web/run: terminating", "TS dinit: info: web/term: starting"})
+	runToEnd(t, s)
+	sameLines(t, "after", sortedMessages(s), []string{
+		"TS dinit: info: web/run: PID " + r + " finished with signal 15",
+		"TS dinit: info: web/term: PID " + term + " finished with status 0",
+		"TS web/term: DINIT_PID=" + r,
+		"TS web/term: DINIT_TEST=a b",
+		"TS web/term: PATH=/usr/bin:/bin",
+	})
+	if out := tsRe.ReplaceAllString(string(s.out.stdout.buf), "TS"); out != `{"pid":`+r+`,"pwd":"`+svc.dir+`","service":"web","stage":"term","logged":"TS"}`+"\n" {
+		t.Fatalf("stdout %q", out)
+	}
+	if s.exitCode != ExitOK {
+		t.Fatalf("exit code %d", s.exitCode)
+	}
+}
+
+// Reparented and adopted processes get SIGTERM and a SIGKILL planned at
+// now + KillTimeout; one already terminated is not signalled again.
+func TestShutdownTerminatesReparentedAndAdopted(t *testing.T) {
+	s := newUnitSupervisor(t, Config{Level: LevelInfo, KillTimeout: 3 * time.Second})
+	mk := func(r role) *process {
+		p := addProc(s, r, "", blockedKid(t, "/bin/sleep", "1000"), nil)
+		p.label = reparentedLabel("sleep", p.pid)
+		return p
+	}
+	rep, adp, done := mk(roleReparented), mk(roleAdopted), mk(roleReparented)
+	done.termed = true
+	s.shutdown()
+	want := []string{
+		"TS dinit: info: sleep/" + itoa(rep.pid) + ": sending SIGTERM to PID " + itoa(rep.pid),
+		"TS dinit: info: sleep/" + itoa(adp.pid) + ": sending SIGTERM to PID " + itoa(adp.pid),
+	}
+	slices.Sort(want)
+	sameLines(t, "messages (sorted)", sortedMessages(s), want)
+	for _, p := range []*process{rep, adp} {
+		if got := pendingSignals(t, p.pid); got != sigBit(unix.SIGTERM) {
+			t.Fatalf("%s: pending %#x, want SIGTERM", p.label, got)
+		}
+		if !p.termed || !p.killAt.Equal(s.now.Add(3*time.Second)) || !slices.Contains(s.killing, p) {
+			t.Fatalf("%s: termed=%v kill in %v", p.label, p.termed, p.killAt.Sub(s.now))
+		}
+	}
+	if got := pendingSignals(t, done.pid); got != 0 || len(s.killing) != 2 {
+		t.Fatalf("terminated twice: pending %#x, %d planned", got, len(s.killing))
+	}
+	s.reparent.due = s.now.Add(time.Hour)
+	if d := s.deadline(); !d.Equal(rep.killAt) {
+		t.Fatalf("deadline %v after now, want the kill deadline", d.Sub(s.now))
+	}
+}
+
+// SIGKILL goes out once, at the deadline, to a process that ignores
+// SIGTERM; the ended process is then forgotten.
+func TestFireKillsAtTheDeadlineOnce(t *testing.T) {
+	s := newUnitSupervisor(t, Config{Level: LevelInfo, KillTimeout: 2 * time.Second})
+	pid := kid(t, -1, "/bin/sh", "-c", "trap '' TERM; exec sleep 1000")
+	waitExec(t, pid, "sleep") // from here on it ignores SIGTERM
+	n := itoa(pid)
+	p := addProc(s, roleReparented, "sleep/"+n, pid, nil)
+	s.terminate(p)
+	s.reparent.due = s.now.Add(time.Hour)
+	start := s.now
+	s.now = p.killAt.Add(-time.Nanosecond)
+	s.fireKills()
+	expectMessages(t, s, "TS dinit: info: sleep/"+n+": sending SIGTERM to PID "+n)
+	if p.killed {
+		t.Fatal("SIGKILL before the deadline")
+	}
+	s.now = start.Add(2 * time.Second)
+	s.fireKills()
+	expectMessages(t, s, "TS dinit: info: sleep/"+n+": sending SIGKILL to PID "+n)
+	if !p.killed || len(s.killing) != 1 {
+		t.Fatalf("killed=%v, %d planned", p.killed, len(s.killing))
+	}
+	if d := s.deadline(); !d.Equal(s.reparent.due) {
+		t.Fatalf("deadline %v: a SIGKILL sent is no more a timer", d.Sub(s.now))
+	}
+	s.now = s.now.Add(time.Hour)
+	s.fireKills()
+	expectMessages(t, s)
+	waitExited(t, pid)
+	s.reap()
+	expectMessages(t, s, "TS dinit: info: sleep/"+n+": PID "+n+" finished with signal 9")
+	s.fireKills()
+	if len(s.killing) != 0 || len(s.procs) != 0 {
+		t.Fatalf("%d planned, %d processes", len(s.killing), len(s.procs))
+	}
+}
+
+// A planned SIGKILL belongs to a process, not to a PID: once that process
+// is gone, a new process with the same PID is not killed.
+func TestFireKillsNeverHitsAReusedPID(t *testing.T) {
+	s := newUnitSupervisor(t, Config{Level: LevelInfo})
+	const pid = 5000004 // above any pid_max: no real process gets a signal
+	old := &process{sup: s, pid: pid, pidfd: -1, role: roleReparented, label: "old/5000004", termed: true, killAt: s.now}
+	s.killing = []*process{old}
+	addProc(s, roleReparented, "new/5000004", pid, nil)
+	s.fireKills()
+	expectMessages(t, s)
+	if len(s.killing) != 0 || old.killed {
+		t.Fatalf("%d planned, old killed=%v", len(s.killing), old.killed)
+	}
+}
+
+// A signal that cannot be sent is reported; ESRCH (gone already) is not.
+func TestSignalReportsFailures(t *testing.T) {
+	s := newUnitSupervisor(t, Config{Level: LevelInfo})
+	s.signal(&process{pid: 5000005, pidfd: -1, label: "x/5000005"}, unix.SIGTERM)
+	expectMessages(t, s)
+	// Our own PID: the kernel refuses the signal number before anything
+	// is delivered.
+	self := itoa(s.self)
+	s.signal(&process{pid: s.self, pidfd: -1, label: "x/" + self}, unix.Signal(99))
+	expectMessages(t, s, "TS dinit: error: x/"+self+": sending signal 99 to PID "+self+": invalid argument")
+}

@@ -1,0 +1,519 @@
+package proc
+
+import (
+	"os"
+	"path/filepath"
+	"regexp"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/dinit-dev/dinit/loop"
+	"golang.org/x/sys/unix"
+)
+
+// Helpers shared by the supervisor tests (supervisor_test.go, reap_test.go,
+// reparent_test.go, shutdown_test.go, signals_test.go, start_test.go). The
+// Supervisor itself comes from newUnitSupervisor (supervisor_unit_test.go):
+// a real loop, buffer-only sinks, no signal source. Tests that reap must not
+// run in parallel: reap() waits for any child of the test process.
+
+// kid starts argv as a child of the test process, stdin on the given fd
+// (-1: /dev/null), stdout and stderr on /dev/null, and makes sure it is
+// gone at the end of the test.
+func kid(t *testing.T, stdin int, argv ...string) int {
+	t.Helper()
+	devnull, err := openDevNull()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer closeFds(devnull)
+	if stdin < 0 {
+		stdin = devnull
+	}
+	pid, err := syscall.ForkExec(argv[0], argv, &syscall.ProcAttr{
+		Dir:   "/",
+		Env:   []string{"PATH=/usr/bin:/bin"},
+		Files: []uintptr{uintptr(stdin), uintptr(devnull), uintptr(devnull)},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	reapAtEnd(t, pid)
+	return pid
+}
+
+// reapAtEnd kills and reaps pid at the end of the test, unless the test
+// reaped it already: then its PID may belong to someone else by now and is
+// never signalled.
+func reapAtEnd(t *testing.T, pid int) {
+	t.Cleanup(func() { killChild(pid) })
+}
+
+func killChild(pid int) {
+	var info unix.Siginfo
+	if err := unix.Waitid(unix.P_PID, pid, &info, unix.WEXITED|unix.WNOHANG|unix.WNOWAIT, nil); err != nil {
+		return // ECHILD: not (or no longer) our child
+	}
+	_ = unix.Kill(pid, unix.SIGKILL)
+	var ws unix.WaitStatus
+	for {
+		if _, err := unix.Wait4(pid, &ws, 0, nil); err != unix.EINTR {
+			return
+		}
+	}
+}
+
+// killProcsAtEnd kills and reaps, at the end of the test, every process
+// the supervisor still tracks then.
+func killProcsAtEnd(t *testing.T, s *Supervisor) {
+	t.Cleanup(func() {
+		for pid, p := range s.procs {
+			killChild(pid)
+			if p.pidfd >= 0 {
+				_ = s.loop.Remove(p.tok)
+				closeFds(p.pidfd)
+			}
+		}
+	})
+}
+
+// waitExited waits (bounded) until pid has ended, without reaping it.
+func waitExited(t *testing.T, pid int) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		var info unix.Siginfo
+		if err := unix.Waitid(unix.P_PID, pid, &info, unix.WEXITED|unix.WNOHANG|unix.WNOWAIT, nil); err != nil {
+			t.Fatalf("waiting for PID %d: %v", pid, err)
+		}
+		if siginfoPID(&info) == pid {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("PID %d still runs", pid)
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+// waitExec waits (bounded) until pid runs the program named name: until
+// its command line (set up last by exec, after the close-on-exec fds are
+// closed and the new environment is in place) starts with it. It reads the
+// real /proc, whatever procRoot points at.
+func waitExec(t *testing.T, pid int, name string) {
+	t.Helper()
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(time.Millisecond) {
+		b, _ := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/cmdline")
+		if first, _, _ := strings.Cut(string(b), "\x00"); filepath.Base(first) == name {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("PID %d never ran %s (command line %q)", pid, name, b)
+		}
+	}
+}
+
+// blockedSignals are blocked in the children blockedKid starts: a signal
+// sent to them stays pending (see pendingSignals) and they keep running, so
+// a test can tell exactly which signals a process was sent. (A stopped
+// process would not do: a fatal signal kills it even while stopped.)
+var blockedSignals = []unix.Signal{unix.SIGHUP, unix.SIGINT, unix.SIGQUIT, unix.SIGUSR1, unix.SIGUSR2,
+	unix.SIGTERM, unix.SIGWINCH, unix.SIGALRM, unix.SIGPIPE}
+
+// blockedKid is kid with blockedSignals blocked: the signal mask survives
+// fork and exec, and Go's fork restores the forking thread's mask in the
+// child.
+func blockedKid(t *testing.T, argv ...string) int {
+	t.Helper()
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	var set, old unix.Sigset_t
+	for _, sig := range blockedSignals {
+		set.Val[0] |= sigBit(sig)
+	}
+	if err := unix.PthreadSigmask(unix.SIG_BLOCK, &set, &old); err != nil {
+		t.Fatal(err)
+	}
+	pid := kid(t, -1, argv...)
+	if err := unix.PthreadSigmask(unix.SIG_SETMASK, &old, nil); err != nil {
+		t.Fatal(err)
+	}
+	if got := statusMask(t, pid, "SigBlk"); got&set.Val[0] != set.Val[0] {
+		t.Fatalf("PID %d blocks %#x, want %#x", pid, got, set.Val[0])
+	}
+	return pid
+}
+
+// statusMask reads a signal mask line ("SigCgt", "ShdPnd", ...) of
+// /proc/PID/status.
+func statusMask(t *testing.T, pid int, field string) uint64 {
+	t.Helper()
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/status")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, field+":"); ok {
+			n, err := strconv.ParseUint(strings.TrimSpace(v), 16, 64)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return n
+		}
+	}
+	t.Fatalf("no %s in /proc/%d/status", field, pid)
+	return 0
+}
+
+// pendingSignals: the signals sent to pid and not yet delivered (pid should
+// run with blockedSignals blocked).
+func pendingSignals(t *testing.T, pid int) uint64 {
+	return statusMask(t, pid, "ShdPnd") | statusMask(t, pid, "SigPnd")
+}
+
+func sigBit(sig unix.Signal) uint64 { return 1 << (uint(sig) - 1) }
+
+// addRun enters a service whose run is the real process pid.
+func addRun(s *Supervisor, name string, pid int) *service {
+	svc := &service{name: name, dir: "/nonexistent/" + name}
+	svc.run = addProc(s, roleRun, name+"/run", pid, svc)
+	s.services = append(s.services, svc)
+	return svc
+}
+
+func addProc(s *Supervisor, r role, label string, pid int, svc *service) *process {
+	p := &process{sup: s, pid: pid, pidfd: -1, role: r, svc: svc, label: label}
+	s.procs[pid] = p
+	return p
+}
+
+// sortedMessages: messages in sorted order, for lines of several processes
+// whose relative order is not ours to decide.
+func sortedMessages(s *Supervisor) []string {
+	m := messages(s)
+	slices.Sort(m)
+	return m
+}
+
+func sameLines(t *testing.T, what string, got, want []string) {
+	t.Helper()
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Fatalf("%s:\n%s\nwant:\n%s", what, strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}
+
+// fileSinks points the supervisor's sinks at files (turn() and finish()
+// write out what they buffer) and returns readers of what was written,
+// timestamps normalised.
+func fileSinks(t *testing.T, s *Supervisor) (stdout, stderr func() string) {
+	t.Helper()
+	dir := t.TempDir()
+	read := func(f *os.File) func() string {
+		return func() string {
+			b, err := os.ReadFile(f.Name())
+			if err != nil {
+				t.Fatal(err)
+			}
+			return tsRe.ReplaceAllString(string(b), "TS")
+		}
+	}
+	outF, err := os.Create(filepath.Join(dir, "stdout"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	errF, err := os.Create(filepath.Join(dir, "stderr"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { outF.Close(); errF.Close() })
+	s.out.stdout.fd, s.out.stderr.fd = int(outF.Fd()), int(errF.Fd())
+	return read(outF), read(errF)
+}
+
+func itoa(n int) string { return strconv.Itoa(n) }
+
+// Poll reads the zero time as "no timeout". Before the first scan (a fresh
+// supervisor, as newSupervisor leaves it) nothing has set the scan's due
+// time, so deadline() must still bound the wait: otherwise, with both
+// outputs on files or /dev/null (sinks epoll cannot watch), the first turn
+// blocks until some process writes or ends. Nothing is written out and no
+// reparented process is looked at in the meantime (reproduced with the
+// binary: `dinit >out 2>err` with a silent service that leaves an orphan
+// showed no line and no scan for as long as it ran).
+func TestDeadlineIsBoundedBeforeTheFirstScan(t *testing.T) {
+	s := newUnitSupervisor(t, Config{Level: LevelInfo})
+	killProcsAtEnd(t, s)
+	dir := writeService(t, map[string]string{"web/run": "#!/bin/sh\nexec sleep 1000\n"})
+	svcs, err := discover(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.services = svcs
+	s.startAll()
+	if svcs[0].run == nil {
+		t.Fatalf("not started: %q", messages(s))
+	}
+	d := s.deadline()
+	if !d.Before(loop.Never) {
+		t.Fatal("deadline() is loop.Never: the first Poll waits without a timeout")
+	}
+	if d.After(s.now.Add(scanPeriod)) {
+		t.Fatalf("deadline %v after now: later than the scan period", d.Sub(s.now))
+	}
+}
+
+func TestDeadlineIsNowWithWorkToDo(t *testing.T) {
+	s := newUnitSupervisor(t, Config{})
+	s.reparent.due = s.now.Add(time.Hour)
+	src := testSource(s.out, "web", "run", true)
+	s.out.markReady(src)
+	if d := s.deadline(); !d.Equal(s.now) {
+		t.Fatalf("a source is ready: deadline %v after now", d.Sub(s.now))
+	}
+	// Backpressure: the ready source may not be read now; wait for the
+	// sinks instead.
+	s.out.stdout.buf = make([]byte, sinkHigh)
+	if d := s.deadline(); !d.Equal(s.reparent.due) {
+		t.Fatalf("backpressured: deadline %v after now, want the scan's", d.Sub(s.now))
+	}
+	s.reapNeeded = true
+	if d := s.deadline(); !d.Equal(s.now) {
+		t.Fatalf("reap needed: deadline %v after now", d.Sub(s.now))
+	}
+}
+
+// The earliest of the scan, the SIGKILLs not yet sent and the log graces.
+func TestDeadlineIsTheEarliestTimer(t *testing.T) {
+	s := newUnitSupervisor(t, Config{})
+	now := s.now
+	s.reparent.due = now.Add(time.Second)
+	s.killing = []*process{
+		{killAt: now.Add(300 * time.Millisecond)},
+		{killAt: now.Add(time.Millisecond), killed: true}, // sent: no more timer
+	}
+	s.logWaits = []*service{{logEndDue: now.Add(500 * time.Millisecond)}, {logEndDue: now.Add(400 * time.Millisecond)}}
+	steps := []struct {
+		change func()
+		want   time.Duration
+	}{
+		{func() {}, 300 * time.Millisecond},
+		{func() { s.killing[0].killed = true }, 400 * time.Millisecond},
+		{func() { s.logWaits = s.logWaits[:1] }, 500 * time.Millisecond},
+		{func() { s.logWaits = nil }, time.Second},
+		{func() { s.reparent.due = now.Add(50 * time.Millisecond) }, 50 * time.Millisecond},
+		{func() { s.logWaits = []*service{{logEndDue: now.Add(time.Millisecond)}} }, time.Millisecond},
+	}
+	for i, st := range steps {
+		st.change()
+		if d := s.deadline(); !d.Equal(now.Add(st.want)) {
+			t.Fatalf("step %d: deadline %v after now, want %v", i, d.Sub(now), st.want)
+		}
+	}
+}
+
+// An ended child not yet reaped keeps us from exiting; once reaped, we may.
+func TestAllEndedWaitsForAZombie(t *testing.T) {
+	s := newUnitSupervisor(t, Config{Level: LevelInfo})
+	pid := kid(t, -1, "/bin/true")
+	waitExited(t, pid)
+	s.reparent.due = s.now.Add(time.Hour)
+	if s.allEnded() {
+		t.Fatal("ended with a zombie child")
+	}
+	if !s.reapNeeded || !s.reparent.due.Equal(s.now) {
+		t.Fatalf("no reap or scan asked for: reapNeeded=%v due in %v", s.reapNeeded, s.reparent.due.Sub(s.now))
+	}
+	s.reap()
+	n := itoa(pid)
+	expectMessages(t, s,
+		"TS dinit: warning: reaping process with PID "+n+": true",
+		"TS dinit: info: true/"+n+": PID "+n+" finished with status 0")
+	if !s.allEnded() {
+		t.Fatal("not ended with nothing left")
+	}
+}
+
+// A whole run through turn(), with pidfds when the kernel has them: a
+// service that fails starts the shutdown, another is stopped by its
+// terminate program, a log program relays stdout; exit code 3, every byte
+// written out, the exit message last.
+func TestTurnRunsServicesToTheEnd(t *testing.T) {
+	dir := writeService(t, map[string]string{
+		"a/run":       "#!/bin/sh\nexec sleep 1000\n",
+		"a/terminate": "#!/bin/sh\necho \"stopping $DINIT_PID\"\nkill \"$DINIT_PID\"\n",
+		"b/run":       "#!/bin/sh\necho '{\"b\":1}'\necho oops >&2\nexit 7\n",
+		"b/log/run":   "#!/bin/sh\nwhile read -r l; do echo \"$l\"; done\n",
+	})
+	s := newUnitSupervisor(t, Config{Dir: dir, Level: LevelInfo, JSON: true, KillTimeout: time.Second})
+	killProcsAtEnd(t, s)
+	stdout, stderr := fileSinks(t, s)
+	svcs, err := discover(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.services = svcs
+	s.startAll()
+	a, b, bl := svcs[0].run.pid, svcs[1].run.pid, svcs[1].log.pid
+	deadline := time.Now().Add(10 * time.Second)
+	for !s.done() {
+		if time.Now().After(deadline) {
+			t.Fatalf("not done after 10 s:\n%s", stderr())
+		}
+		s.turn()
+	}
+	if s.exitCode != ExitService {
+		t.Fatalf("exit code %d, want %d", s.exitCode, ExitService)
+	}
+	if got := stdout(); got != `{"b":1,"service":"b","stage":"run","logged":"TS"}`+"\n" {
+		t.Fatalf("stdout %q", got)
+	}
+	lines := strings.Split(strings.TrimSuffix(stderr(), "\n"), "\n")
+	m := regexp.MustCompile(`a/term: running with PID (\d+)`).FindStringSubmatch(strings.Join(lines, "\n"))
+	if m == nil {
+		t.Fatalf("no terminate program started:\n%s", strings.Join(lines, "\n"))
+	}
+	term := m[1]
+	sameLines(t, "start", lines[:6], []string{
+		"TS dinit: info: a/run: starting",
+		"TS dinit: info: a/run: running with PID " + itoa(a),
+		"TS dinit: info: b/log: starting",
+		"TS dinit: info: b/log: running with PID " + itoa(bl),
+		"TS dinit: info: b/run: starting",
+		"TS dinit: info: b/run: running with PID " + itoa(b),
+	})
+	if last := lines[len(lines)-1]; last != "TS dinit: info: dinit exiting with status 3" {
+		t.Fatalf("last line %q", last)
+	}
+	rest := slices.Clone(lines[6 : len(lines)-1])
+	slices.Sort(rest)
+	want := []string{
+		"TS b/run: oops",
+		"TS dinit: info: a/run: PID " + itoa(a) + " finished with signal 15",
+		"TS dinit: info: a/run: terminating",
+		"TS dinit: info: a/term: PID " + term + " finished with status 0",
+		"TS dinit: info: a/term: running with PID " + term,
+		"TS dinit: info: a/term: starting",
+		"TS dinit: info: b/log: PID " + itoa(bl) + " finished with status 0",
+		"TS dinit: info: b/run: PID " + itoa(b) + " finished with status 7",
+		"TS dinit: warning: a/term: not JSON stdout: stopping " + itoa(a),
+	}
+	sameLines(t, "after the start (sorted)", rest, want)
+	// Causes before effects.
+	at := func(l string) int { return slices.Index(lines, l) }
+	if !(at(want[7]) < at(want[2]) && at(want[2]) < at(want[5]) && at(want[5]) < at(want[4])) {
+		t.Fatalf("out of order:\n%s", strings.Join(lines, "\n"))
+	}
+	if len(s.procs) != 0 || s.out.open != 0 || s.loop.Registered() != 0 {
+		t.Fatalf("left: %d processes, %d sources, %d registrations", len(s.procs), s.out.open, s.loop.Registered())
+	}
+}
+
+// epoll_wait failing (a programming error) is reported and leads through
+// the planned path: exit code 1, shutdown, the exit message.
+func TestTurnSurvivesAPollFailure(t *testing.T) {
+	// loop.New takes the lowest free descriptor: find it first.
+	fd, err := openDevNull()
+	if err != nil {
+		t.Fatal(err)
+	}
+	closeFds(fd)
+	s := newUnitSupervisor(t, Config{Level: LevelInfo})
+	if target, _ := os.Readlink("/proc/self/fd/" + itoa(fd)); target != "anon_inode:[eventpoll]" {
+		t.Skipf("the loop did not get fd %d (%s)", fd, target)
+	}
+	devnull, err := openDevNull()
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The loop's epoll fd now names /dev/null: epoll_wait fails with
+	// EINVAL. (The loop's Close closes it: no fd is closed twice.)
+	if err := unix.Dup3(devnull, fd, unix.O_CLOEXEC); err != nil {
+		t.Fatal(err)
+	}
+	closeFds(devnull)
+	_, stderr := fileSinks(t, s)
+	s.turn()
+	if got := stderr(); got != "TS dinit: error: waiting for events: invalid argument\n"+
+		"TS dinit: info: dinit exiting with status 1\n" {
+		t.Fatalf("stderr %q", got)
+	}
+	if !s.shutting || s.exitCode != ExitFailure || !s.done() {
+		t.Fatalf("shutting=%v code=%d done=%v", s.shutting, s.exitCode, s.done())
+	}
+}
+
+func TestFinishWritesTheExitMessage(t *testing.T) {
+	s := newUnitSupervisor(t, Config{Level: LevelInfo})
+	_, stderr := fileSinks(t, s)
+	s.out.warnf("no services found, exiting")
+	if code := s.finish(ExitOK); code != ExitOK {
+		t.Fatalf("finish returned %d", code)
+	}
+	if got := stderr(); got != "TS dinit: warning: no services found, exiting\nTS dinit: info: dinit exiting with status 0\n" {
+		t.Fatalf("stderr %q", got)
+	}
+	if !s.exiting || !s.done() || s.exitCode != ExitOK {
+		t.Fatalf("exiting=%v done=%v code=%d", s.exiting, s.done(), s.exitCode)
+	}
+	// At level error, nothing is said, and finish still returns the code.
+	s = newUnitSupervisor(t, Config{Level: LevelError})
+	_, stderr = fileSinks(t, s)
+	if code := s.finish(ExitFailure); code != ExitFailure || stderr() != "" {
+		t.Fatalf("finish returned %d and wrote %q", code, stderr())
+	}
+}
+
+func TestTickSetsTheClockOfEveryLine(t *testing.T) {
+	s := newUnitSupervisor(t, Config{Level: LevelInfo})
+	before := time.Now()
+	s.tick()
+	if s.now.Before(before) || time.Since(s.now) > time.Minute {
+		t.Fatalf("now %v", s.now)
+	}
+	want := s.now.UTC().Format("2006-01-02T15:04:05.000Z")
+	if got := string(s.out.clock.Bytes()); got != want {
+		t.Fatalf("clock %q, want %q", got, want)
+	}
+	s.out.infof("x")
+	if got := string(s.out.stderr.buf); got != want+" dinit: info: x\n" {
+		t.Fatalf("line %q", got)
+	}
+}
+
+// PID 1 is a reaper already: nothing to register, nothing said.
+func TestBecomeSubreaperAsPID1(t *testing.T) {
+	s := newUnitSupervisor(t, Config{Level: LevelDebug})
+	s.self = 1
+	s.becomeSubreaper()
+	expectMessages(t, s)
+}
+
+func TestRecordExitKeepsTheFirstReason(t *testing.T) {
+	s := newUnitSupervisor(t, Config{})
+	if s.exitSet || s.exitCode != 0 {
+		t.Fatal("a fresh supervisor has a reason")
+	}
+	s.recordExit(ExitService)
+	s.recordExit(ExitOK)
+	s.recordExit(ExitFailure)
+	if !s.exitSet || s.exitCode != ExitService {
+		t.Fatalf("code %d, want %d", s.exitCode, ExitService)
+	}
+}
+
+// The loop handlers only record: the turn acts on them, in order.
+func TestEventHandlersOnlyRecord(t *testing.T) {
+	s := newUnitSupervisor(t, Config{Level: LevelDebug})
+	(&process{sup: s}).Event(unix.EPOLLIN)
+	signalHandler{s}.Event(unix.EPOLLIN)
+	sk := &sink{}
+	sk.Event(unix.EPOLLOUT)
+	if !s.reapNeeded || !s.sigSeen || !sk.writable || len(s.out.stderr.buf) != 0 {
+		t.Fatalf("reapNeeded=%v sigSeen=%v writable=%v", s.reapNeeded, s.sigSeen, sk.writable)
+	}
+}
