@@ -24,7 +24,7 @@ echo '{"orphan":"says hi"}'; echo err >&2
 		}})
 		o := d.orphanPID("o")
 		stage := strconv.Itoa(o)
-		d.waitStderr(fmt.Sprintf(`^TS dinit: warning: adopting reparented child process with PID %d: `, o))
+		d.waitStderr(fmt.Sprintf(`^TS dinit: warning: sh/%d: adopting reparented child process with PID %d: `, o, o))
 		if err := os.WriteFile(filepath.Join(d.dir, "go"), nil, 0o644); err != nil {
 			t.Fatal(err)
 		}
@@ -32,7 +32,7 @@ echo '{"orphan":"says hi"}'; echo err >&2
 		d.expectInOrder("stdout", d.outLines(), jsonOut(`{"orphan":"says hi"}`, "sh", stage))
 		errs := d.errLines()
 		d.expectInOrder("stderr", errs,
-			warn("adopting reparented child process with PID %d: /bin/sh ./orphan.sh", o),
+			warn("sh/%d: adopting reparented child process with PID %d: /bin/sh ./orphan.sh", o, o),
 			info("sh/%d: PID %d finished with status 0", o, o),
 			exiting(0))
 		d.expectInOrder("stderr", errs, svc("sh", stage, "err"))
@@ -57,7 +57,7 @@ wait
 		}})
 		o := d.orphanPID("o")
 		stage := strconv.Itoa(o)
-		d.waitStderr(fmt.Sprintf(`^TS dinit: warning: adopting reparented child process with PID %d: `, o))
+		d.waitStderr(fmt.Sprintf(`^TS dinit: warning: sh/%d: adopting reparented child process with PID %d: `, o, o))
 		if err := os.WriteFile(filepath.Join(d.dir, "go"), nil, 0o644); err != nil {
 			t.Fatal(err)
 		}

@@ -316,7 +316,7 @@ func TestDockerZombies(t *testing.T) {
 		if want := `{"msg":"spawned","n":50}` + "\n"; out != want {
 			t.Fatalf("docker exec testsvc zombies 50: %q, want %q", out, want)
 		}
-		c.waitLog("stderr", `reaping process with PID N`, 50)
+		c.waitLog("stderr", `testsvc/N: reaping process with PID N$`, 50)
 		var n int
 		var err error
 		for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(100 * time.Millisecond) {
@@ -340,7 +340,7 @@ func TestDockerZombies(t *testing.T) {
 		want = append(want, dockerTermLines("hold")...)
 		for range 50 {
 			want = append(want,
-				dockerWarn("reaping process with PID N: testsvc"),
+				dockerWarn("testsvc/N: reaping process with PID N"),
 				dockerInfo("testsvc/N: PID N finished with status 0"))
 		}
 		want = append(want,
@@ -372,11 +372,11 @@ func dockerExecOrphan(t *testing.T, c *dockerContainer) {
 func TestDockerOrphanTerminate(t *testing.T) {
 	dockerRequire(t)
 	c := dockerRun(t, dockerOrphanImage(t), "-e", dockerInfoLevel)
-	c.waitLog("stderr", `warning: terminating reparented child process with PID N: /etc/service/orphan/run orphanchild 300ms$`, 1)
+	c.waitLog("stderr", `warning: run/N: terminating reparented child process with PID N: /etc/service/orphan/run orphanchild 300ms$`, 1)
 	c.waitLog("stderr", `run/N: PID N finished with signal 15$`, 1)
 	c.waitLog("stdout", `"msg":"ready"`, 1)
 	dockerExecOrphan(t, c)
-	c.waitLog("stderr", `warning: terminating reparented child process with PID N: /testsvc orphanchild 300ms$`, 1)
+	c.waitLog("stderr", `warning: testsvc/N: terminating reparented child process with PID N: /testsvc orphanchild 300ms$`, 1)
 	c.waitLog("stderr", `testsvc/N: PID N finished with signal 15$`, 1)
 	for _, row := range c.top("pid,args") {
 		if slices.Contains(row, "orphanchild") {
@@ -401,10 +401,10 @@ func TestDockerOrphanTerminate(t *testing.T) {
 	want = append(want, dockerServiceLines("trap", "run", "finished with status 0")...)
 	want = append(want, dockerTermLines("trap")...)
 	want = append(want,
-		dockerWarn("terminating reparented child process with PID N: /etc/service/orphan/run orphanchild 300ms"),
+		dockerWarn("run/N: terminating reparented child process with PID N: /etc/service/orphan/run orphanchild 300ms"),
 		dockerInfo("run/N: sending SIGTERM to PID N"),
 		dockerInfo("run/N: PID N finished with signal 15"),
-		dockerWarn("terminating reparented child process with PID N: /testsvc orphanchild 300ms"),
+		dockerWarn("testsvc/N: terminating reparented child process with PID N: /testsvc orphanchild 300ms"),
 		dockerInfo("testsvc/N: sending SIGTERM to PID N"),
 		dockerInfo("testsvc/N: PID N finished with signal 15"),
 		dockerInfo("got signal 15, terminating services"),
@@ -424,11 +424,11 @@ func TestDockerOrphanAdopt(t *testing.T) {
 	start := func(t *testing.T) (c *dockerContainer, svcOrphan, execOrphan int) {
 		t.Helper()
 		c = dockerRun(t, image, "-e", dockerInfoLevel, "-e", "DINIT_REPARENTING_POLICY=adopt")
-		raw := c.waitLog("stderr", `warning: adopting reparented child process with PID N: /etc/service/orphan/run orphanchild 300ms$`, 1)
+		raw := c.waitLog("stderr", `warning: run/N: adopting reparented child process with PID N: /etc/service/orphan/run orphanchild 300ms$`, 1)
 		svcOrphan = dockerPIDOf(t, raw, `PID (\d+):`)
 		c.waitLog("stdout", `"msg":"ready"`, 1)
 		dockerExecOrphan(t, c)
-		raw = c.waitLog("stderr", `warning: adopting reparented child process with PID N: /testsvc orphanchild 300ms$`, 1)
+		raw = c.waitLog("stderr", `warning: testsvc/N: adopting reparented child process with PID N: /testsvc orphanchild 300ms$`, 1)
 		execOrphan = dockerPIDOf(t, raw, `PID (\d+):`)
 		// Both orphans say hi 300 ms after they start.
 		c.waitLog("stdout", `"msg":"orphan says hi"`, 1)

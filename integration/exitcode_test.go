@@ -124,3 +124,38 @@ func TestRunNotExecutable(t *testing.T) {
 		d.expectLast("stderr", got, exiting(1))
 	})
 }
+
+// An end with 0 records nothing (the reference's rule): when a exits 0 and
+// starts the shutdown, b's end on our SIGTERM decides. Exiting 9 on it is a
+// failure (3); dying of the SIGTERM we sent is not (0).
+func TestEndWithZeroRecordsNothing(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		name   string
+		onTerm string // b's TERM trap
+		end    string
+		status int
+	}{
+		{"then exit 9 on SIGTERM", "exit 9", "finished with status 9", 3},
+		{"then killed by our SIGTERM", "trap - TERM; kill -TERM $$", "finished with signal 15", 0},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			eachMode(t, func(t *testing.T, m mode) {
+				d := start(t, setup{mode: m, env: infoLevel, files: tree{
+					"a/run": script("while [ ! -e ../b/ready ]; do sleep 0.01; done\nexit 0\n"),
+					"b/run": script("trap '" + c.onTerm + "' TERM\ntouch ready\nwhile :; do sleep 0.05; done\n"),
+				}})
+				d.expectExit(c.status)
+				a, b := d.pidOf("a/run"), d.pidOf("b/run")
+				got := d.errLines()
+				d.expectInOrder("stderr", got,
+					info("a/run: PID %d finished with status 0", a),
+					info("b/run: sending SIGTERM to PID %d", b),
+					info("b/run: PID %d %s", b, c.end))
+				d.expectLast("stderr", got, exiting(c.status))
+			})
+		})
+	}
+}

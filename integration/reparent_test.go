@@ -64,7 +64,7 @@ func TestReparentTerminate(t *testing.T) {
 				want := append(d.preamble(),
 					info("web/run: starting"),
 					info("web/run: running with PID %d", r),
-					warn("terminating reparented child process with PID %d: sleep 100", o),
+					warn("sleep/%d: terminating reparented child process with PID %d: sleep 100", o, o),
 					info("sleep/%d: sending SIGTERM to PID %d", o, o),
 					info("sleep/%d: PID %d finished with signal 15", o, o),
 					info("got signal 15, terminating services"),
@@ -102,7 +102,7 @@ func TestReparentKillTimeout(t *testing.T) {
 		want := append(d.preamble(),
 			info("web/run: starting"),
 			info("web/run: running with PID %d", r),
-			warn("terminating reparented child process with PID %d: sleep 100", o),
+			warn("sleep/%d: terminating reparented child process with PID %d: sleep 100", o, o),
 			info("sleep/%d: sending SIGTERM to PID %d", o, o),
 			info("sleep/%d: sending SIGKILL to PID %d", o, o),
 			info("sleep/%d: PID %d finished with signal 9", o, o),
@@ -133,13 +133,13 @@ while :; do sleep 0.05; done
 		r, o := d.pidOf("web/run"), d.orphanPID("o")
 		stage := strconv.Itoa(o)
 		d.waitReady("web")
-		d.waitStderr(fmt.Sprintf(`^TS dinit: warning: adopting reparented child process with PID %d: `, o))
+		d.waitStderr(fmt.Sprintf(`^TS dinit: warning: sh/%d: adopting reparented child process with PID %d: `, o, o))
 		d.signal(syscall.SIGHUP)
 		d.expectExit(0)
 		want := append(d.preamble(),
 			info("web/run: starting"),
 			info("web/run: running with PID %d", r),
-			warn("adopting reparented child process with PID %d: /bin/sh ./orphan.sh", o),
+			warn("sh/%d: adopting reparented child process with PID %d: /bin/sh ./orphan.sh", o, o),
 			info("got signal 1, forwarding it to running services"),
 			svc("sh", stage, "adopted stderr"),
 			info("sh/%d: PID %d finished with status 0", o, o),
@@ -172,14 +172,14 @@ func TestReparentAdoptedFails(t *testing.T) {
 			"web/run":       script(adoptedOrphan + "exec sleep 1000\n"),
 		}})
 		o := d.orphanPID("o")
-		d.waitStderr(fmt.Sprintf(`^TS dinit: warning: adopting reparented child process with PID %d: `, o))
+		d.waitStderr(fmt.Sprintf(`^TS dinit: warning: sh/%d: adopting reparented child process with PID %d: `, o, o))
 		if err := os.WriteFile(filepath.Join(d.dir, "go"), nil, 0o644); err != nil {
 			t.Fatal(err)
 		}
 		d.expectExit(3)
 		d.expectLines("stdout", d.outLines()[1:], []string{jsonOut(`{"last":"words"}`, "sh", strconv.Itoa(o))})
 		d.expectInOrder("stderr", d.errLines(),
-			warn("adopting reparented child process with PID %d: /bin/sh ./orphan.sh", o),
+			warn("sh/%d: adopting reparented child process with PID %d: /bin/sh ./orphan.sh", o, o),
 			info("sh/%d: PID %d finished with status 7", o, o),
 			info("web/run: terminating"),
 			exiting(3))
@@ -206,7 +206,7 @@ func TestReparentAdoptDuringShutdown(t *testing.T) {
 			info("web/run: terminating"),
 			info("web/run: sending SIGTERM to PID %d", r),
 			info("web/run: PID %d finished with status 0", r),
-			warn("terminating reparented child process with PID %d: sleep 100", o),
+			warn("sleep/%d: terminating reparented child process with PID %d: sleep 100", o, o),
 			info("sleep/%d: sending SIGTERM to PID %d", o, o),
 			info("sleep/%d: PID %d finished with signal 15", o, o),
 			exiting(0),
@@ -255,8 +255,8 @@ func TestReparentIgnore(t *testing.T) {
 		got := d.errLines()
 		// A warning that names them at the shutdown is allowed.
 		got = without(got,
-			warn("terminating reparented child process with PID %d: sleep 100", plain),
-			warn("terminating reparented child process with PID %d: sleep 101", stubborn))
+			warn("sleep/%d: terminating reparented child process with PID %d: sleep 100", plain, plain),
+			warn("sleep/%d: terminating reparented child process with PID %d: sleep 101", stubborn, stubborn))
 		d.expectSameLines("stderr", got, want)
 		d.expectInOrder("stderr", got, want[len(want)-4:]...)
 		termAt := d.timeOf(fmt.Sprintf(`sleep/%d: sending SIGTERM to PID`, stubborn))
@@ -299,7 +299,7 @@ exec sleep 1000
 				}
 				// The zombies are dinit's once the helper has exited, after
 				// its line: wait for all the warnings, then for no zombie.
-				d.waitStream(d.stderr, `^TS dinit: warning: reaping process with PID \d+: true$`, n, waitTimeout)
+				d.waitStream(d.stderr, `^TS dinit: warning: true/\d+: reaping process with PID \d+$`, n, waitTimeout)
 				deadline := time.Now().Add(waitTimeout)
 				for zombieChildren(d.dinitPID()) > 0 && time.Now().Before(deadline) {
 					time.Sleep(10 * time.Millisecond)
@@ -311,7 +311,7 @@ exec sleep 1000
 				d.expectExit(0)
 				got := d.errLines()
 				reaped := map[string]bool{}
-				reapRe := regexp.MustCompile(`^TS dinit: warning: reaping process with PID (\d+): true$`)
+				reapRe := regexp.MustCompile(`^TS dinit: warning: true/(\d+): reaping process with PID \d+$`)
 				for _, l := range got {
 					if sm := reapRe.FindStringSubmatch(l); sm != nil {
 						reaped[sm[1]] = true

@@ -26,7 +26,7 @@ func TestAdoptOutputIsLoggedAsNamePid(t *testing.T) {
 	ptWaitBlocked(t, pid, "sh")
 	s.takeReparented(pid)
 	n := strconv.Itoa(pid)
-	expectMessages(t, s, "TS dinit: warning: adopting reparented child process with PID "+n+": /bin/sh -c "+
+	expectMessages(t, s, "TS dinit: warning: sh/"+n+": adopting reparented child process with PID "+n+": /bin/sh -c "+
 		`read x; (echo '{"from":"child"}') & wait; echo "{\"msg\":\"$x\"}"; echo plain; echo oops >&2; exit 0`)
 	_, _ = unix.Write(inW, []byte("hi\n"))
 	runToEnd(t, s)
@@ -63,7 +63,7 @@ func TestAdoptOutputWithoutCapabilityWarns(t *testing.T) {
 	s.takeReparented(pid)
 	n := strconv.Itoa(pid)
 	expectMessages(t, s,
-		"TS dinit: warning: adopting reparented child process with PID "+n+": /bin/sleep 100",
+		"TS dinit: warning: sleep/"+n+": adopting reparented child process with PID "+n+": /bin/sleep 100",
 		"TS dinit: warning: sleep/"+n+": cannot redirect output of PID "+n+": readlink /proc/"+n+"/fd/1: permission denied")
 	if p := s.procs[pid]; p == nil || p.role != roleAdopted {
 		t.Fatalf("not adopted: %+v", p)

@@ -7,6 +7,8 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
+	"unicode/utf8"
 )
 
 // procRoot is where procfs is mounted; tests point it at a fake tree.
@@ -96,18 +98,36 @@ func parseStat(b []byte) (stat, bool) {
 	return stat{comm: string(b[open+1 : end]), state: rest[0][0], ppid: ppid}, true
 }
 
-// describe returns a process's command line (NULs as spaces) and its short
-// name: the base name of the first word, or comm when the command line is
-// empty (kernel threads, and zombies, whose memory is gone).
+// maxNameLen bounds the name of a reparented process: it is repeated in
+// the label of every line the process writes, and argv[0] is whatever the
+// process made it (kilobytes, for one).
+const maxNameLen = 64
+
+// describe returns a process's command line (NULs as spaces; "" when it
+// cannot be read: a zombie's memory is gone) and its short name, by the
+// reference's rule: the part after the last "/" of the first word, or comm
+// when that is empty; cut to maxNameLen bytes.
 func describe(pid int) (cmdline, name string) {
 	dir := filepath.Join(procRoot, strconv.Itoa(pid))
 	raw, _ := os.ReadFile(filepath.Join(dir, "cmdline"))
 	cmdline, first := splitCmdline(raw)
-	if first != "" {
-		return cmdline, filepath.Base(first)
+	name = first[strings.LastIndexByte(first, '/')+1:]
+	if name == "" {
+		name = commOf(pid)
 	}
-	name = commOf(pid)
-	return name, name
+	return cmdline, cutName(name)
+}
+
+// cutName cuts name to maxNameLen bytes, not inside a UTF-8 sequence.
+func cutName(name string) string {
+	if len(name) <= maxNameLen {
+		return name
+	}
+	end := maxNameLen
+	for end > 0 && !utf8.RuneStart(name[end]) {
+		end--
+	}
+	return name[:end]
 }
 
 // commOf reads /proc/PID/comm. A zombie's command line is always empty (its

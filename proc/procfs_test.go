@@ -4,6 +4,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"strings"
 	"testing"
 )
 
@@ -101,20 +102,36 @@ func TestChildrenFallsBackToStatWithoutChildrenFile(t *testing.T) {
 	}
 }
 
+// describe follows the reference: the name is what follows the last "/" of
+// the first word (comm when that is empty), cut to maxNameLen bytes; the
+// command line is empty when it cannot be read, so that messages leave
+// ": <cmdline>" out.
 func TestDescribe(t *testing.T) {
+	long := strings.Repeat("x", 4000)
 	fakeProc(t, map[string]string{
 		"30/cmdline": "/usr/bin/sleep\x00100\x00",
 		"30/comm":    "sleep\n",
 		"31/cmdline": "",
 		"31/comm":    "zombie thing\n",
+		"33/cmdline": "/usr/sbin/\x00-x\x00",
+		"33/comm":    "daemon\n",
+		"34/cmdline": "/opt/" + long + "\x00",
+		"35/cmdline": "/opt/" + strings.Repeat("x", 63) + "\u00e9tat\x00",
 	})
-	if c, n := describe(30); c != "/usr/bin/sleep 100" || n != "sleep" {
-		t.Errorf("describe(30) = %q, %q", c, n)
+	cases := []struct {
+		pid           int
+		cmdline, name string
+	}{
+		{30, "/usr/bin/sleep 100", "sleep"},
+		{31, "", "zombie thing"},
+		{32, "", "unknown"},
+		{33, "/usr/sbin/ -x", "daemon"},
+		{34, "/opt/" + long, strings.Repeat("x", 64)},
+		{35, "/opt/" + strings.Repeat("x", 63) + "\u00e9tat", strings.Repeat("x", 63)},
 	}
-	if c, n := describe(31); c != "zombie thing" || n != "zombie thing" {
-		t.Errorf("describe(31) = %q, %q", c, n)
-	}
-	if c, n := describe(32); c != "unknown" || n != "unknown" {
-		t.Errorf("describe(32) = %q, %q", c, n)
+	for _, c := range cases {
+		if cmdline, name := describe(c.pid); cmdline != c.cmdline || name != c.name {
+			t.Errorf("describe(%d) = %q, %q; want %q, %q", c.pid, cmdline, name, c.cmdline, c.name)
+		}
 	}
 }

@@ -37,12 +37,13 @@ func (s *Supervisor) reap() {
 }
 
 // strayZombie makes an owner entry for an ended process we never saw
-// running.
+// running. A zombie's command line is gone: the line then ends at its PID.
 func (s *Supervisor) strayZombie(pid int) *process {
-	name := commOf(pid)
-	s.out.warnf("reaping process with PID %d: %s", pid, name)
+	cmdline, name := describe(pid)
+	p := &process{sup: s, pid: pid, pidfd: -1, role: roleReparented, label: reparentedLabel(name, pid), cmdline: cmdline}
+	s.warnReparented(p, "reaping process")
 	delete(s.reparent.pending, pid)
-	return &process{sup: s, pid: pid, pidfd: -1, role: roleReparented, label: reparentedLabel(name, pid)}
+	return p
 }
 
 // ended handles the end of one of our processes.
@@ -71,14 +72,21 @@ func (s *Supervisor) ended(p *process, st exitStatus) {
 	}
 }
 
-// endStartsShutdown: a service (or adopted process) ended on its own.
+// endStartsShutdown: a service (or adopted process) ended. A failure
+// records 3; an end with 0 records nothing (the reference's rule), so when
+// alpha exits 0 and beta then exits 9 on our SIGTERM, the code is 3.
 func (s *Supervisor) endStartsShutdown(st exitStatus) {
-	if st.failed() {
+	if s.isFailure(st) {
 		s.recordExit(ExitService)
-	} else {
-		s.recordExit(ExitOK)
 	}
 	s.shutdown()
+}
+
+// isFailure: a non-zero exit code, or death by a signal that was not part
+// of our shutdown (once we shut down, a signal death is what we asked for,
+// sent by us or by the service's terminate program).
+func (s *Supervisor) isFailure(st exitStatus) bool {
+	return st.failed() && (st.signal == 0 || !s.shutting)
 }
 
 // logGrace: how long a log program's end waits for its run's end before

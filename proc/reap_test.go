@@ -111,8 +111,8 @@ func TestReapStrayZombies(t *testing.T) {
 	want := []string{
 		"TS dinit: info: false/" + itoa(b) + ": PID " + itoa(b) + " finished with status 1",
 		"TS dinit: info: true/" + itoa(a) + ": PID " + itoa(a) + " finished with status 0",
-		"TS dinit: warning: reaping process with PID " + itoa(a) + ": true",
-		"TS dinit: warning: reaping process with PID " + itoa(b) + ": false",
+		"TS dinit: warning: true/" + itoa(a) + ": reaping process with PID " + itoa(a),
+		"TS dinit: warning: false/" + itoa(b) + ": reaping process with PID " + itoa(b),
 	}
 	if want[0] > want[1] {
 		want[0], want[1] = want[1], want[0]

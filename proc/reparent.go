@@ -92,13 +92,24 @@ func (s *Supervisor) takeReparented(pid int) {
 	}
 	switch policy {
 	case PolicyTerminate:
-		s.out.warnf("terminating reparented child process with PID %d: %s", pid, cmdline)
+		s.warnReparented(p, "terminating reparented child process")
 		s.terminate(p)
 	case PolicyAdopt:
-		s.out.warnf("adopting reparented child process with PID %d: %s", pid, cmdline)
+		s.warnReparented(p, "adopting reparented child process")
 		p.role = roleAdopted
 		s.adoptOutput(p, name)
 	case PolicyIgnore:
-		s.out.debugf("ignoring reparented child process with PID %d: %s", pid, cmdline)
+		s.out.debugf("%s: ignoring reparented child process with PID %d", p.label, pid)
 	}
+}
+
+// warnReparented writes the reference's line for a reparented process,
+// byte for byte: `<name>/<pid>: <what> with PID N: <cmdline>`, without the
+// `: <cmdline>` when the command line could not be read (a zombie's).
+func (s *Supervisor) warnReparented(p *process, what string) {
+	if p.cmdline == "" {
+		s.out.warnf("%s: %s with PID %d", p.label, what, p.pid)
+		return
+	}
+	s.out.warnf("%s: %s with PID %d: %s", p.label, what, p.pid, p.cmdline)
 }

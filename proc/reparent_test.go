@@ -68,7 +68,7 @@ func TestScanTerminatesAReparentedChild(t *testing.T) {
 	s.now = start.Add(youngAge)
 	s.scanIfDue()
 	expectMessages(t, s,
-		"TS dinit: warning: terminating reparented child process with PID "+n+": /bin/sleep 1000",
+		"TS dinit: warning: sleep/"+n+": terminating reparented child process with PID "+n+": /bin/sleep 1000",
 		"TS dinit: info: sleep/"+n+": sending SIGTERM to PID "+n)
 	p := s.procs[pid]
 	if p == nil || p.role != roleReparented || p.label != "sleep/"+n || p.cmdline != "/bin/sleep 1000" || p.pidfd != -1 {
@@ -105,7 +105,7 @@ func TestScanNamesByCommWithoutCmdline(t *testing.T) {
 	s.now = s.reparent.due
 	s.scanIfDue()
 	expectMessages(t, s,
-		"TS dinit: warning: terminating reparented child process with PID "+n+": worker thing",
+		"TS dinit: warning: worker thing/"+n+": terminating reparented child process with PID "+n,
 		"TS dinit: info: worker thing/"+n+": sending SIGTERM to PID "+n)
 }
 
@@ -119,7 +119,7 @@ func TestScanIgnoreLeavesItRunningUntilShutdown(t *testing.T) {
 	s.scanIfDue()
 	s.now = s.reparent.due
 	s.scanIfDue()
-	expectMessages(t, s, "TS dinit: debug: ignoring reparented child process with PID "+n+": /bin/sleep 1000")
+	expectMessages(t, s, "TS dinit: debug: sleep/"+n+": ignoring reparented child process with PID "+n)
 	p := s.procs[pid]
 	if p == nil || p.role != roleReparented || p.termed || len(s.killing) != 0 {
 		t.Fatalf("tracked %+v, %d planned kills", p, len(s.killing))
@@ -150,7 +150,7 @@ func TestScanAdoptsAndItsEndStartsShutdown(t *testing.T) {
 	s.now = s.reparent.due
 	s.scanIfDue()
 	got := messages(s)
-	if len(got) == 0 || got[0] != "TS dinit: warning: adopting reparented child process with PID "+n+": /bin/sh -c read x; exit 4" {
+	if len(got) == 0 || got[0] != "TS dinit: warning: sh/"+n+": adopting reparented child process with PID "+n+": /bin/sh -c read x; exit 4" {
 		t.Fatalf("messages %q", got)
 	}
 	for _, m := range got[1:] {
@@ -186,7 +186,7 @@ func TestScanDuringShutdownTerminatesWhateverThePolicy(t *testing.T) {
 			s.now = s.reparent.due
 			s.scanIfDue()
 			expectMessages(t, s,
-				"TS dinit: warning: terminating reparented child process with PID "+n+": /bin/sleep 1000",
+				"TS dinit: warning: sleep/"+n+": terminating reparented child process with PID "+n+": /bin/sleep 1000",
 				"TS dinit: info: sleep/"+n+": sending SIGTERM to PID "+n)
 			if p := s.procs[pid]; p == nil || p.role != roleReparented || !p.termed {
 				t.Fatalf("tracked %+v", p)
@@ -275,6 +275,6 @@ func TestScanReapsOnlyWithoutPidfds(t *testing.T) {
 	s.now = s.reparent.due
 	s.scanIfDue()
 	expectMessages(t, s,
-		"TS dinit: warning: reaping process with PID "+n+": zombie name",
+		"TS dinit: warning: zombie name/"+n+": reaping process with PID "+n,
 		"TS dinit: info: zombie name/"+n+": PID "+n+" finished with status 0")
 }

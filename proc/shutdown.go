@@ -1,6 +1,10 @@
 package proc
 
-import "golang.org/x/sys/unix"
+import (
+	"slices"
+
+	"golang.org/x/sys/unix"
+)
 
 // shutdown stops everything, once. Services get their terminate program or
 // SIGTERM (never SIGKILL: that is the container supervisor's call); log
@@ -16,12 +20,24 @@ func (s *Supervisor) shutdown() {
 			s.stopService(svc)
 		}
 	}
-	for _, p := range s.procs {
-		if p.role == roleAdopted || p.role == roleReparented {
-			s.terminate(p)
-		}
+	for _, p := range s.byPID(roleAdopted, roleReparented) {
+		s.terminate(p)
 	}
 	s.reparent.due = s.now
+}
+
+// byPID lists the tracked processes of the given roles in PID order, so
+// that signals go out and lines are written in the same order on every run
+// (a map's order changes from run to run). Rare events only: it allocates.
+func (s *Supervisor) byPID(roles ...role) []*process {
+	var ps []*process
+	for _, p := range s.procs {
+		if slices.Contains(roles, p.role) {
+			ps = append(ps, p)
+		}
+	}
+	slices.SortFunc(ps, func(a, b *process) int { return a.pid - b.pid })
+	return ps
 }
 
 func (s *Supervisor) stopService(svc *service) {

@@ -233,3 +233,33 @@ func TestSignalReportsFailures(t *testing.T) {
 	s.signal(&process{pid: s.self, pidfd: -1, label: "x/" + self}, unix.Signal(99))
 	expectMessages(t, s, "TS dinit: error: x/"+self+": sending signal 99 to PID "+self+": invalid argument")
 }
+
+// Deterministic order at the shutdown: services in name order, then the
+// other processes by PID, whatever the order of the owner table (a map,
+// whose walk changes from run to run: one walk of six entries in 720 is
+// sorted). forward uses the same byPID.
+func TestShutdownAndForwardOrder(t *testing.T) {
+	s := newUnitSupervisor(t, Config{Level: LevelInfo, KillTimeout: time.Hour})
+	svcs := []*service{addRun(s, "a", blockedKid(t, "/bin/sleep", "1000")), addRun(s, "b", blockedKid(t, "/bin/sleep", "1000"))}
+	var others []*process
+	for i := range 6 {
+		r := roleReparented
+		if i%2 == 0 {
+			r = roleAdopted
+		}
+		p := addProc(s, r, "", blockedKid(t, "/bin/sleep", "1000"), nil)
+		p.label = reparentedLabel("sleep", p.pid)
+		others = append(others, p)
+	}
+	slices.SortFunc(others, func(a, b *process) int { return a.pid - b.pid })
+	s.shutdown()
+	var want []string
+	for _, svc := range svcs {
+		want = append(want, "TS dinit: info: "+svc.name+"/run: terminating",
+			"TS dinit: info: "+svc.name+"/run: sending SIGTERM to PID "+itoa(svc.run.pid))
+	}
+	for _, p := range others {
+		want = append(want, "TS dinit: info: "+p.label+": sending SIGTERM to PID "+itoa(p.pid))
+	}
+	expectMessages(t, s, want...)
+}

@@ -66,9 +66,7 @@ func (s *Supervisor) forward(sig unix.Signal) {
 			s.signal(svc.run, sig)
 		}
 	}
-	for _, p := range s.procs {
-		if p.role == roleAdopted {
-			s.signal(p, sig)
-		}
+	for _, p := range s.byPID(roleAdopted) {
+		s.signal(p, sig)
 	}
 }

@@ -11,7 +11,7 @@ import (
 
 // Exit codes.
 const (
-	ExitOK      = 0 // signal-initiated shutdown, or a service ended with 0
+	ExitOK      = 0 // signal-initiated shutdown, or nothing recorded
 	ExitFailure = 1 // our own failure (configuration, setup, a program we could not start)
 	ExitService = 3 // a service ended with a non-zero code or by a signal
 )

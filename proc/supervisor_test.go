@@ -331,7 +331,7 @@ func TestAllEndedWaitsForAZombie(t *testing.T) {
 	s.reap()
 	n := itoa(pid)
 	expectMessages(t, s,
-		"TS dinit: warning: reaping process with PID "+n+": true",
+		"TS dinit: warning: true/"+n+": reaping process with PID "+n,
 		"TS dinit: info: true/"+n+": PID "+n+" finished with status 0")
 	if !s.allEnded() {
 		t.Fatal("not ended with nothing left")

@@ -148,10 +148,15 @@ func TestEndedRunDecidesExitCode(t *testing.T) {
 		if !s.shutting || s.exitCode != tt.code {
 			t.Errorf("%v: shutting=%v code=%d, want %d", tt.st, s.shutting, s.exitCode, tt.code)
 		}
-		// A later failure does not change the first reason.
+		// A later failure does not change a recorded reason; an end
+		// with 0 recorded none.
 		s.recordExit(ExitFailure)
-		if s.exitCode != tt.code {
-			t.Errorf("%v: first reason overwritten: %d", tt.st, s.exitCode)
+		want := tt.code
+		if tt.st.code == 0 && tt.st.signal == 0 {
+			want = ExitFailure
+		}
+		if s.exitCode != want {
+			t.Errorf("%v: then a failure: code %d, want %d", tt.st, s.exitCode, want)
 		}
 	}
 }
@@ -213,17 +218,17 @@ func TestReparentedPolicies(t *testing.T) {
 		signal   unix.Signal
 	}{
 		{PolicyTerminate, false, []string{
-			"TS dinit: warning: terminating reparented child process with PID %d: /bin/sleep 1000",
+			"TS dinit: warning: sleep/%d: terminating reparented child process with PID %d: /bin/sleep 1000",
 			"TS dinit: info: sleep/%d: sending SIGTERM to PID %d"}, roleReparented, unix.SIGTERM},
 		// The fake /proc has no fd links: the redirection fails and the
 		// process stays adopted.
 		{PolicyAdopt, false, []string{
-			"TS dinit: warning: adopting reparented child process with PID %d: /bin/sleep 1000",
+			"TS dinit: warning: sleep/%d: adopting reparented child process with PID %d: /bin/sleep 1000",
 			"TS dinit: warning: sleep/%d: cannot redirect output of PID %d: readlink FAKE/%d/fd/1: no such file or directory"}, roleAdopted, 0},
 		{PolicyIgnore, false, []string{
-			"TS dinit: debug: ignoring reparented child process with PID %d: /bin/sleep 1000"}, roleReparented, 0},
+			"TS dinit: debug: sleep/%d: ignoring reparented child process with PID %d"}, roleReparented, 0},
 		{PolicyAdopt, true, []string{
-			"TS dinit: warning: terminating reparented child process with PID %d: /bin/sleep 1000",
+			"TS dinit: warning: sleep/%d: terminating reparented child process with PID %d: /bin/sleep 1000",
 			"TS dinit: info: sleep/%d: sending SIGTERM to PID %d"}, roleReparented, unix.SIGTERM},
 	}
 	for _, tt := range tests {
