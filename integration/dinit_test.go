@@ -89,6 +89,9 @@ type setup struct {
 	plainStdout bool
 	// raw: skip the format checks of every output line at exit.
 	raw bool
+	// toFiles: stdout and stderr are regular files (which epoll cannot
+	// watch), followed by polling, instead of pipes.
+	toFiles bool
 }
 
 // instance is one running dinit.
@@ -128,17 +131,11 @@ func start(t *testing.T, s setup) *instance {
 	d.cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true, Pdeathsig: syscall.SIGKILL}
 	d.stdout = newStream("stdout", s.pauseStdout)
 	d.stderr = newStream("stderr", false)
-	outR, outW, err := os.Pipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	errR, errW, err := os.Pipe()
-	if err != nil {
-		t.Fatal(err)
-	}
+	outR, outW := d.output(t, "stdout")
+	errR, errW := d.output(t, "stderr")
 	d.cmd.Stdout, d.cmd.Stderr = outW, errW
 	d.started = time.Now()
-	err = d.cmd.Start()
+	err := d.cmd.Start()
 	outW.Close()
 	errW.Close()
 	if err != nil {
@@ -149,8 +146,12 @@ func start(t *testing.T, s setup) *instance {
 	if s.mode == subreaper {
 		d.hostPID = d.cmd.Process.Pid
 	}
-	go d.stdout.copyFrom(outR)
-	go d.stderr.copyFrom(errR)
+	copyFrom := func(s *stream, r *os.File) { s.copyFrom(r) }
+	if s.toFiles {
+		copyFrom = func(s *stream, r *os.File) { s.followFile(r, d.exited) }
+	}
+	go copyFrom(d.stdout, outR)
+	go copyFrom(d.stderr, errR)
 	go func() {
 		_ = d.cmd.Wait()
 		d.state = d.cmd.ProcessState
@@ -158,6 +159,27 @@ func start(t *testing.T, s setup) *instance {
 	}()
 	t.Cleanup(d.cleanup)
 	return d
+}
+
+// output makes one of dinit's outputs: a pipe, or a regular file under
+// toFiles. r is what the test reads, w what dinit gets.
+func (d *instance) output(t *testing.T, name string) (r, w *os.File) {
+	if !d.toFiles {
+		r, w, err := os.Pipe()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r, w
+	}
+	path := filepath.Join(t.TempDir(), name)
+	w, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r, err = os.Open(path); err != nil {
+		t.Fatal(err)
+	}
+	return r, w
 }
 
 func (d *instance) environ() []string {

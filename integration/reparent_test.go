@@ -358,3 +358,25 @@ func TestReparentAdoptWithoutPtraceRights(t *testing.T) {
 			exiting(0))
 	})
 }
+
+// With stdout and stderr on regular files (no EPOLLOUT edge ever wakes the
+// loop), the startup lines are written at once and the periodic scan runs:
+// the orphan of a service's child, which sends dinit no SIGCHLD, is
+// terminated while dinit runs, not only at the shutdown.
+func TestOutputToFilesAndFirstScan(t *testing.T) {
+	t.Parallel()
+	eachMode(t, func(t *testing.T, m mode) {
+		d := start(t, setup{mode: m, env: infoLevel, toFiles: true, files: tree{
+			"web/run": script("sh -c 'sleep 100 &'\nexec sleep 1000\n"),
+		}})
+		r := d.pidOf("web/run")
+		d.waitStderr(`^TS dinit: warning: sleep/\d+: terminating reparented child process with PID \d+: sleep 100$`)
+		d.waitStderr(`^TS dinit: info: sleep/\d+: PID \d+ finished with signal 15$`)
+		d.signal(syscall.SIGTERM)
+		d.expectExit(0)
+		d.expectInOrder("stderr", d.errLines(),
+			info("web/run: running with PID %d", r),
+			info("got signal 15, terminating services"),
+			exiting(0))
+	})
+}

@@ -47,6 +47,34 @@ func (s *stream) copyFrom(r *os.File) {
 	}
 }
 
+// followFile reads a regular file as it grows, until done is closed and
+// everything written before that has been read.
+func (s *stream) followFile(r *os.File, done <-chan struct{}) {
+	defer r.Close()
+	b := make([]byte, 64<<10)
+	for {
+		exited := false
+		select {
+		case <-done:
+			exited = true // what it wrote is all there: read to the end
+		default:
+		}
+		n, _ := r.Read(b)
+		s.mu.Lock()
+		s.buf = append(s.buf, b[:n]...)
+		s.eof = n == 0 && exited
+		close(s.changed)
+		s.changed = make(chan struct{})
+		s.mu.Unlock()
+		if s.eof {
+			return
+		}
+		if n == 0 {
+			time.Sleep(5 * time.Millisecond)
+		}
+	}
+}
+
 func (s *stream) waitUnpaused() {
 	s.mu.Lock()
 	paused, ch := s.paused, s.resumed
