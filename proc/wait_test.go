@@ -2,6 +2,7 @@ package proc
 
 import (
 	"testing"
+	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -23,6 +24,26 @@ func TestExitStatus(t *testing.T) {
 	}
 }
 
+// waitPeeked polls peekExited until it returns pid, for at most 5 s.
+func waitPeeked(t *testing.T, pid int) {
+	t.Helper()
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(time.Millisecond) {
+		got, err := peekExited()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got == pid {
+			return
+		}
+		if got != 0 {
+			t.Fatalf("peek = %d, want %d", got, pid)
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("PID %d not seen ended within 5 s", pid)
+		}
+	}
+}
+
 // A real child: peek finds it without reaping, reapPID then collects its
 // status exactly once.
 func TestPeekThenReap(t *testing.T) {
@@ -39,15 +60,7 @@ func TestPeekThenReap(t *testing.T) {
 		t.Fatalf("pidfd %d without asking for one", pidfd)
 	}
 	// /bin/sh with stdin at EOF exits 0 at once.
-	var got int
-	for got == 0 {
-		if got, err = peekExited(); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if got != pid {
-		t.Fatalf("peek = %d, want %d", got, pid)
-	}
+	waitPeeked(t, pid)
 	if again, _ := peekExited(); again != pid {
 		t.Fatalf("peek reaped: second peek = %d", again)
 	}
@@ -60,29 +73,38 @@ func TestPeekThenReap(t *testing.T) {
 	}
 }
 
+// spawn with a pidfd: the signal sent through it ends the process (a shell
+// blocked reading a pipe we hold open, so that only the signal can end it),
+// the pidfd becomes readable, and the status says which signal it was.
 func TestSpawnWithPidfdAndSignal(t *testing.T) {
 	if !pidfdSupported() {
 		t.Skip("pidfd_open refused here: the fallback path is covered by TestPeekThenReap")
 	}
+	inR, inW, err := plainPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer closeFds(inR, inW)
 	devnull, _ := openDevNull()
 	defer closeFds(devnull)
-	pid, pidfd, err := spawn(spawnSpec{path: "/bin/sleep", dir: "/", stdin: devnull, stdout: devnull, stderr: devnull}, true)
+	pid, pidfd, err := spawn(spawnSpec{path: "/bin/sh", dir: "/", stdin: inR, stdout: devnull, stderr: devnull}, true)
 	if err != nil {
-		// /bin/sleep needs an argument; it exits 1 at once without one.
 		t.Fatal(err)
 	}
 	defer closeFds(pidfd)
 	if pidfd < 0 {
 		t.Fatal("no pidfd")
 	}
-	_ = sendSignal(pid, pidfd, unix.SIGKILL)
-	for {
-		if got, _ := peekExited(); got == pid {
-			break
-		}
+	if err := sendSignal(pid, pidfd, unix.SIGKILL); err != nil {
+		t.Fatal(err)
 	}
-	if _, ok := reapPID(pid); !ok {
-		t.Fatal("not reaped")
+	fds := []unix.PollFd{{Fd: int32(pidfd), Events: unix.POLLIN}}
+	if n, err := unix.Poll(fds, 5000); n != 1 || err != nil {
+		t.Fatalf("pidfd not readable within 5 s: %d, %v", n, err)
+	}
+	waitPeeked(t, pid)
+	if st, ok := reapPID(pid); !ok || st != (exitStatus{signal: unix.SIGKILL}) {
+		t.Fatalf("reap = %+v, %v; want signal 9", st, ok)
 	}
 }
 
