@@ -70,3 +70,31 @@ func shutdownCycle(t *testing.T, m mode, dir string, services int, early bool) {
 	}
 	d.expectNoLine("stderr", got, `^TS dinit: (warning|error): `)
 }
+
+// A signal during a long startup is acted on between two slices of it: the
+// SIGTERM sent when the first of 400 services runs stops the startup, so
+// most services are never started (before, all 400 started first), and
+// every one that did is terminated.
+func TestSignalDuringLongStartup(t *testing.T) {
+	t.Parallel()
+	const services = 400
+	files := tree{}
+	for i := range services {
+		files[fmt.Sprintf("s%03d/run", i+1)] = script("exec sleep 1000\n")
+	}
+	eachMode(t, func(t *testing.T, m mode) {
+		d := start(t, setup{mode: m, files: files, env: infoLevel})
+		d.waitStderr(`^TS dinit: info: s001/run: running with PID \d+$`)
+		d.signal(syscall.SIGTERM)
+		d.expectExit(0)
+		got := d.errLines()
+		running := len(matching(got, `: running with PID \d+$`))
+		if running >= services {
+			t.Errorf("all %d services started: the signal waited for the end of the startup", running)
+		}
+		if ended := len(matching(got, `^TS dinit: info: s\d{3}/run: PID \d+ finished with signal 15$`)); ended != running {
+			t.Errorf("%d services started, %d finished with signal 15", running, ended)
+		}
+		t.Logf("%d of %d services started before the SIGTERM was acted on", running, services)
+	})
+}

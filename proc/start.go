@@ -2,29 +2,64 @@ package proc
 
 import (
 	"strconv"
+	"time"
 )
 
-// startAll starts every service in name order. A program that cannot be
-// started is our failure (exit 1) and starts the shutdown; later services
-// are then not started.
-func (s *Supervisor) startAll() {
+// startSlice is how long one turn of the loop may spend starting services:
+// with thousands of them, a signal that arrives during the startup is acted
+// on between two slices, not after the last service.
+const startSlice = 10 * time.Millisecond
+
+// startup is the progress of starting the services, a slice per turn.
+type startup struct {
+	queue   []*service // still to start, in name order
+	devnull int        // stdin of every run; -1 when not open
+	slice   time.Duration
+}
+
+// starting reports that the startup is not over: services are left to
+// start, or to drop when the shutdown began first.
+func (s *Supervisor) starting() bool { return len(s.startup.queue) > 0 }
+
+// startSome starts services in name order for at most one slice. A program
+// that cannot be started is our failure (exit 1) and starts the shutdown;
+// services not started by then never are. The clock is read before each
+// start, so that each "running with PID" line carries its own time.
+func (s *Supervisor) startSome() {
+	if s.startup.devnull < 0 && !s.shutting && !s.openStartup() {
+		return
+	}
+	end := time.Now().Add(s.startup.slice)
+	for len(s.startup.queue) > 0 && !s.shutting {
+		s.tick()
+		svc := s.startup.queue[0]
+		s.startup.queue = s.startup.queue[1:]
+		if err := s.startService(svc, s.startup.devnull); err != nil {
+			s.recordExit(ExitFailure)
+			s.shutdown()
+		}
+		if !time.Now().Before(end) {
+			break
+		}
+	}
+	if len(s.startup.queue) == 0 || s.shutting {
+		s.startup.queue = nil
+		closeFds(s.startup.devnull)
+		s.startup.devnull = -1
+	}
+}
+
+// openStartup opens the stdin of the runs; a failure is ours.
+func (s *Supervisor) openStartup() bool {
 	devnull, err := openDevNull()
 	if err != nil {
 		s.out.errorf("opening /dev/null: %v", err)
 		s.recordExit(ExitFailure)
 		s.shutdown()
-		return
+		return false
 	}
-	defer closeFds(devnull)
-	for _, svc := range s.services {
-		if s.shutting {
-			return
-		}
-		if err := s.startService(svc, devnull); err != nil {
-			s.recordExit(ExitFailure)
-			s.shutdown()
-		}
-	}
+	s.startup.devnull = devnull
+	return true
 }
 
 // startService starts log/run (when present) and run. run's stdout goes to

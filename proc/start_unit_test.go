@@ -177,3 +177,49 @@ func TestMarkInheritedCloexec(t *testing.T) {
 		t.Fatal("an inherited fd stays open across exec")
 	}
 }
+
+// The services start a slice per turn (here one service per slice): the
+// loop waits for nothing while some are left, and a shutdown between two
+// slices (a SIGTERM during a long startup) leaves the rest unstarted. The
+// clock is read for each start.
+func TestStartupInSlices(t *testing.T) {
+	files := map[string]string{}
+	for _, n := range []string{"a", "b", "c", "d"} {
+		files[n+"/run"] = "#!/bin/sh\nexec sleep 1000\n"
+	}
+	s := newUnitSupervisor(t, Config{Dir: writeService(t, files), Level: LevelInfo})
+	killProcsAtEnd(t, s)
+	svcs, err := discover(s.cfg.Dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.services, s.startup.queue, s.startup.slice = svcs, svcs, 0
+	s.reparent.due = s.now.Add(time.Hour)
+	before := s.now
+	s.startSome()
+	if svcs[0].run == nil || svcs[1].run != nil || !s.starting() {
+		t.Fatalf("first slice: started a=%v b=%v, starting=%v", svcs[0].run != nil, svcs[1].run != nil, s.starting())
+	}
+	if d := s.deadline(); !d.Equal(s.now) || !s.now.After(before) {
+		t.Fatalf("deadline %v after now with services left to start; clock moved by %v", d.Sub(s.now), s.now.Sub(before))
+	}
+	s.startSome()
+	s.handleSignal(unix.SIGTERM)
+	s.startSome()
+	if s.starting() || svcs[2].run != nil || svcs[3].run != nil {
+		t.Fatalf("after the shutdown began: starting=%v, c started=%v, d started=%v", s.starting(), svcs[2].run != nil, svcs[3].run != nil)
+	}
+	if s.startup.devnull != -1 {
+		t.Fatalf("stdin of the runs still open: fd %d", s.startup.devnull)
+	}
+	expectMessages(t, s,
+		"TS dinit: info: a/run: starting",
+		"TS dinit: info: a/run: running with PID "+itoa(svcs[0].run.pid),
+		"TS dinit: info: b/run: starting",
+		"TS dinit: info: b/run: running with PID "+itoa(svcs[1].run.pid),
+		"TS dinit: info: got signal 15, terminating services",
+		"TS dinit: info: a/run: terminating",
+		"TS dinit: info: a/run: sending SIGTERM to PID "+itoa(svcs[0].run.pid),
+		"TS dinit: info: b/run: terminating",
+		"TS dinit: info: b/run: sending SIGTERM to PID "+itoa(svcs[1].run.pid))
+}

@@ -36,6 +36,7 @@ type Supervisor struct {
 	killing  []*process       // reparented processes with a SIGKILL planned
 	logWaits []*service       // log programs that ended before their run
 	reparent reparentScan
+	startup  startup
 
 	exitCode   int
 	exitSet    bool
@@ -84,7 +85,7 @@ func newSupervisor(cfg Config) (*Supervisor, error) {
 // assemble makes a supervisor's state around its loop and output.
 func assemble(cfg Config, l *loop.Loop, out *output) *Supervisor {
 	s := &Supervisor{cfg: cfg, loop: l, out: out, procs: map[int]*process{}, env: os.Environ(),
-		self: os.Getpid(), pidfds: pidfdSupported()}
+		self: os.Getpid(), pidfds: pidfdSupported(), startup: startup{devnull: -1, slice: startSlice}}
 	s.tick()
 	// The first scan is due at once: until it has run, no other timer
 	// bounds the loop's first wait (see deadline).
@@ -118,8 +119,7 @@ func (s *Supervisor) run() int {
 		s.out.warnf("no services found, exiting")
 		return s.finish(ExitOK)
 	}
-	s.services = svcs
-	s.startAll()
+	s.services, s.startup.queue = svcs, svcs // started by the turns, a slice at a time
 	for !s.done() {
 		s.turn()
 	}

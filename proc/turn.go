@@ -17,6 +17,9 @@ func (s *Supervisor) turn() {
 		s.sigSeen = false
 		s.handleSignals()
 	}
+	if s.starting() {
+		s.startSome()
+	}
 	if s.out.hasReady() {
 		s.out.readTurn()
 	}
@@ -55,7 +58,7 @@ func (s *Supervisor) allEnded() bool {
 
 // deadline is when the loop must wake up at the latest.
 func (s *Supervisor) deadline() time.Time {
-	if s.out.hasReady() || s.reapNeeded {
+	if s.out.hasReady() || s.reapNeeded || s.starting() {
 		return s.now // more to do now: poll without blocking
 	}
 	d := s.reparent.due
