@@ -380,3 +380,41 @@ func TestOutputToFilesAndFirstScan(t *testing.T) {
 			exiting(0))
 	})
 }
+
+// A service that unmounts /proc leaves dinit blind: its orphan, which
+// holds the service's pipes open, cannot be listed. Unmounted under
+// unshare, /proc uncovers the procfs of the parent namespace, whose PIDs
+// are not dinit's: they must not be taken for children. Covered by a
+// tmpfs, it has no /proc/self at all. Either way the failure is said once;
+// at the shutdown, as PID 1, dinit signals every process of its namespace,
+// so that it still exits (before, it waited until SIGKILLed).
+func TestProcUnmounted(t *testing.T) {
+	t.Parallel()
+	cases := []struct{ name, how, why string }{
+		{"unmounted", "umount -l /proc", "/proc is not of dinit's PID namespace (/proc/self is not dinit)"},
+		{"covered", "mount -t tmpfs none /proc", "readlink /proc/self: no such file or directory"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			d := start(t, setup{mode: pid1, env: infoLevel, files: tree{
+				"web/run": script(c.how + " || exit 9\nsleep 1000 &\necho started >&2\nexit 0\n"),
+			}})
+			r := d.pidOf("web/run")
+			d.expectExit(0)
+			got := d.errLines()
+			d.expectInOrder("stderr", got,
+				svc("web", "run", "started"),
+				info("web/run: PID %d finished with status 0", r),
+				"TS dinit: error: listing child processes: "+c.why+"; reparented processes are not detected until /proc can be read",
+				"TS dinit: warning: cannot list child processes: sending SIGTERM to every process",
+				exiting(0))
+			if n := len(matching(got, `listing child processes`)); n != 1 {
+				t.Errorf("%d lines about listing child processes, want 1", n)
+			}
+			if n := len(matching(got, `^TS dinit: warning: unknown/\d+: reaping process with PID \d+$`)); n != 1 {
+				t.Errorf("%d reaping lines for the unnamed orphan, want 1", n)
+			}
+		})
+	}
+}

@@ -14,6 +14,24 @@ import (
 // procRoot is where procfs is mounted; tests point it at a fake tree.
 var procRoot = "/proc"
 
+// errForeignProc: the procfs at /proc is not of our PID namespace (a
+// service unmounted ours and uncovered the one below, or mounted another):
+// its PIDs are not ours, and acting on them would hit unrelated processes.
+var errForeignProc = errors.New("/proc is not of dinit's PID namespace (/proc/self is not dinit)")
+
+// ownProc checks that procfs shows our own PID namespace: /proc/self must
+// name us (self is our PID as we see it).
+func ownProc(self int) error {
+	link, err := os.Readlink(filepath.Join(procRoot, "self"))
+	if err != nil {
+		return err
+	}
+	if link != strconv.Itoa(self) {
+		return errForeignProc
+	}
+	return nil
+}
+
 // children lists the PIDs whose parent is process pid. A child attaches to
 // the thread that forked it and reparented processes attach to the thread
 // the kernel picks as reaper, so every thread's list is read. Kernels built
@@ -106,8 +124,12 @@ const maxNameLen = 64
 // describe returns a process's command line (NULs as spaces; "" when it
 // cannot be read: a zombie's memory is gone) and its short name, by the
 // reference's rule: the part after the last "/" of the first word, or comm
-// when that is empty; cut to maxNameLen bytes.
+// when that is empty; cut to maxNameLen bytes. Without a /proc of our own,
+// nothing can be read: "", "unknown".
 func describe(pid int) (cmdline, name string) {
+	if ownProc(os.Getpid()) != nil {
+		return "", "unknown"
+	}
 	dir := filepath.Join(procRoot, strconv.Itoa(pid))
 	raw, _ := os.ReadFile(filepath.Join(dir, "cmdline"))
 	cmdline, first := splitCmdline(raw)

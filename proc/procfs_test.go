@@ -4,6 +4,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -59,6 +60,12 @@ func fakeProc(t *testing.T, files map[string]string) {
 			t.Fatal(err)
 		}
 		if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, ok := files["self/stat"]; !ok {
+		// /proc/self names the test process, as in its own namespace.
+		if err := os.Symlink(strconv.Itoa(os.Getpid()), filepath.Join(root, "self")); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -17,6 +17,15 @@ const (
 type reparentScan struct {
 	due     time.Time         // next scan
 	pending map[int]time.Time // unknown children first seen at, awaiting youngAge
+	listErr error             // why the last listing failed (/proc unmounted): logged once
+}
+
+// listChildren lists our children, from our own /proc only.
+func (s *Supervisor) listChildren() ([]int, error) {
+	if err := ownProc(s.self); err != nil {
+		return nil, err
+	}
+	return children(s.self)
 }
 
 // scanIfDue looks for children we do not know and applies the policy.
@@ -28,12 +37,27 @@ func (s *Supervisor) scanIfDue() {
 	if !s.pidfds {
 		s.reap() // no pidfd wake-ups: the periodic scan also reaps
 	}
-	pids, err := children(s.self)
+	pids, err := s.listChildren()
 	if err != nil {
-		s.out.errorf("listing child processes: %v", err)
+		s.listingFailed(err)
 		return
 	}
+	if s.reparent.listErr != nil {
+		s.reparent.listErr = nil
+		s.out.infof("listing child processes works again")
+	}
 	s.classify(pids)
+}
+
+// listingFailed: without /proc (unmounted by a service, or never mounted)
+// no reparented process can be seen. Said once, not at every scan; reaping
+// goes on (waitid needs no /proc), and at the shutdown as PID 1 the blind
+// sweep ends what we cannot see (sweep.go).
+func (s *Supervisor) listingFailed(err error) {
+	if s.reparent.listErr == nil {
+		s.out.errorf("listing child processes: %v; reparented processes are not detected until /proc can be read", err)
+	}
+	s.reparent.listErr = err
 }
 
 func (s *Supervisor) scanPeriod() time.Duration {

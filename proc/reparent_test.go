@@ -248,15 +248,27 @@ func TestScanSkipsOurOwnProcesses(t *testing.T) {
 	expectMessages(t, s)
 }
 
-func TestScanReportsAListingError(t *testing.T) {
+// A listing that fails (/proc unmounted) is said once, not at every scan;
+// its return is said at info.
+func TestScanReportsAListingErrorOnce(t *testing.T) {
 	s := newUnitSupervisor(t, Config{Level: LevelInfo})
 	fakeProc(t, nil)
 	s.scanIfDue()
 	expectMessages(t, s, "TS dinit: error: listing child processes: open "+
-		filepath.Join(procRoot, itoa(s.self), "task")+": no such file or directory")
+		filepath.Join(procRoot, itoa(s.self), "task")+": no such file or directory"+
+		"; reparented processes are not detected until /proc can be read")
 	if !s.reparent.due.Equal(s.now.Add(scanPeriod)) {
 		t.Fatalf("next scan in %v", s.reparent.due.Sub(s.now))
 	}
+	for range 3 {
+		s.now = s.reparent.due
+		s.scanIfDue()
+	}
+	expectMessages(t, s)
+	fakeProc(t, map[string]string{itoa(s.self) + "/task/" + itoa(s.self) + "/children": ""})
+	s.now = s.reparent.due
+	s.scanIfDue()
+	expectMessages(t, s, "TS dinit: info: listing child processes works again")
 }
 
 // Without pidfds nothing wakes us when a process ends: the periodic scan

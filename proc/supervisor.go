@@ -37,6 +37,7 @@ type Supervisor struct {
 	logWaits []*service       // log programs that ended before their run
 	reparent reparentScan
 	startup  startup
+	sweep    sweep
 
 	exitCode   int
 	exitSet    bool

@@ -28,6 +28,7 @@ func (s *Supervisor) turn() {
 	}
 	s.scanIfDue()
 	s.fireKills()
+	s.sweepIfBlind()
 	s.checkLogWaits()
 	s.out.flush()
 	if !s.exiting && s.shutting && s.allEnded() {
@@ -47,7 +48,7 @@ func (s *Supervisor) allEnded() bool {
 		return false
 	}
 	// A process may have been reparented to us since the last scan.
-	pids, err := children(s.self)
+	pids, err := s.listChildren()
 	if err == nil && len(pids) > 0 {
 		s.reapNeeded = true
 		s.reparent.due = s.now
@@ -71,6 +72,9 @@ func (s *Supervisor) deadline() time.Time {
 		if svc.logEndDue.Before(d) {
 			d = svc.logEndDue
 		}
+	}
+	if k := s.sweepDeadline(); k.Before(d) {
+		d = k
 	}
 	return d
 }
