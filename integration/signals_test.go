@@ -5,7 +5,6 @@ import (
 	"path/filepath"
 	"syscall"
 	"testing"
-	"time"
 )
 
 // TERM, INT and QUIT shut down gracefully: each run gets SIGTERM or its
@@ -229,39 +228,6 @@ func TestSigpipe(t *testing.T) {
 			d.expectExit(0)
 			d.expectNoLine("stderr", d.errLines(), `^TS dinit: (info|warning|error): .*(signal 13|SIGPIPE)`)
 		})
-	})
-}
-
-// No catchable signal kills dinit or stops it: after a volley of every
-// other signal, dinit still shuts down gracefully on TERM.
-func TestNoSignalKills(t *testing.T) {
-	t.Parallel()
-	others := []syscall.Signal{
-		syscall.SIGILL, syscall.SIGTRAP, syscall.SIGABRT, syscall.SIGBUS, syscall.SIGFPE,
-		syscall.SIGSEGV, syscall.SIGPIPE, syscall.SIGALRM, syscall.SIGSTKFLT, syscall.SIGCHLD,
-		syscall.SIGCONT, syscall.SIGTSTP, syscall.SIGTTIN, syscall.SIGTTOU, syscall.SIGURG,
-		syscall.SIGXCPU, syscall.SIGXFSZ, syscall.SIGVTALRM, syscall.SIGPROF, syscall.SIGIO,
-		syscall.SIGPWR, syscall.SIGSYS,
-	}
-	eachMode(t, func(t *testing.T, m mode) {
-		d := start(t, setup{mode: m, env: infoLevel, files: tree{"web/run": script("exec sleep 1000\n")}})
-		d.pidOf("web/run")
-		for _, sig := range others {
-			d.signal(sig)
-			// Each one alone: a burst of pending standard signals would
-			// merge into one of each.
-			time.Sleep(20 * time.Millisecond)
-			if p, ok := readProc(d.dinitPID()); !ok || p.state == "Z" || p.state == "T" {
-				t.Fatalf("dinit was stopped or killed by %v (state %q)", sig, p.state)
-			}
-		}
-		d.signal(syscall.SIGTERM)
-		d.expectExit(0)
-		got := d.errLines()
-		d.expectInOrder("stderr", got, info("got signal 15, terminating services"), exiting(0))
-		d.expectLast("stderr", got, exiting(0))
-		d.expectNoLine("stderr", got, `^TS dinit: (warning|error): `)
-		d.expectNoLine("stderr", got, `got signal 23,`) // SIGURG belongs to the Go runtime
 	})
 }
 

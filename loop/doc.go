@@ -20,7 +20,9 @@
 // runtime then kills the process. Signals therefore come through
 // os/signal.Notify, which installs real handlers on every thread. One small
 // goroutine moves each signal from the channel into an ordered queue and
-// bumps an eventfd that the loop polls. See signals.go.
+// bumps an eventfd that the loop polls. See signals.go. The signals the
+// runtime lets nobody catch (32 to 34) are set to SIG_IGN instead, so that
+// none can kill us: see sigaction.go.
 //
 // EINTR: epoll_wait is restarted by returning to the caller with no events;
 // the caller's next Poll computes a fresh timeout, so an interrupted wait

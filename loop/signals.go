@@ -25,8 +25,10 @@ type Signals struct {
 	done chan struct{}
 }
 
-// NewSignals starts catching sigs. Call it before starting any child, so that
-// no signal sent once children exist can hit a default disposition.
+// NewSignals starts catching sigs, then ignores every signal left with a
+// default action that would end or stop us (see sigaction.go). Call it
+// before starting any child, so that no signal sent once children exist
+// can hit a default disposition.
 func NewSignals(sigs ...os.Signal) (*Signals, error) {
 	efd, err := unix.Eventfd(0, unix.EFD_CLOEXEC|unix.EFD_NONBLOCK)
 	if err != nil {
@@ -37,6 +39,11 @@ func NewSignals(sigs ...os.Signal) (*Signals, error) {
 	s := &Signals{efd: efd, ch: make(chan os.Signal, 256), done: make(chan struct{})}
 	signal.Notify(s.ch, sigs...)
 	go s.forward()
+	// Only after Notify: a signal it installs a handler for is no longer
+	// at SIG_DFL, and stays catchable.
+	if _, err := ignoreDeadlyDefaults(); err != nil {
+		return nil, err
+	}
 	return s, nil
 }
 
@@ -79,7 +86,11 @@ func (s *Signals) Take(buf []unix.Signal) []unix.Signal {
 	return buf
 }
 
-// Stop stops catching signals and closes the eventfd.
+// Stop stops catching signals and closes the eventfd. dinit never calls it:
+// after signal.Stop the runtime's default action is back (SIGTERM ends the
+// process with 143), so a signal arriving between Stop and exit would kill
+// us instead of the exit code we chose. The handlers stay until exit_group.
+// Stop is for tests, which must give the test binary its signals back.
 func (s *Signals) Stop() {
 	signal.Stop(s.ch)
 	close(s.ch)

@@ -1,3 +1,5 @@
+//go:build amd64 || arm64
+
 package proc
 
 import (
@@ -69,7 +71,9 @@ func (c *fdCourier) listen() error {
 
 func (c *fdCourier) close() { closeFds(c.ln) }
 
-// Layout of the scratch page in the tracee.
+// Layout of the scratch page in the tracee: 64-bit little-endian struct
+// iovec, cmsghdr and msghdr, which holds on every architecture this file
+// is built for (amd64 and arm64, the build constraint above).
 const (
 	injPageSize = 4096
 	injAddr     = 0   // sockaddr_un (at most 110 bytes)

@@ -1,3 +1,5 @@
+//go:build amd64 || arm64
+
 package proc
 
 // System-call injection with ptrace, used by the adopt policy to switch an

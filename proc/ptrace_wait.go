@@ -1,10 +1,11 @@
+//go:build amd64 || arm64
+
 package proc
 
 import (
 	"errors"
 	"syscall"
 	"time"
-	"unsafe"
 
 	"golang.org/x/sys/unix"
 )
@@ -114,9 +115,4 @@ func ptDecodeStop(status int) (ptStop, syscall.Signal) {
 		return ptSyscall, 0
 	}
 	return ptSignal, sig
-}
-
-// siginfoStatus reads si_status, after si_pid and si_uid in the union.
-func siginfoStatus(info *unix.Siginfo) int {
-	return int(*(*int32)(unsafe.Add(unsafe.Pointer(info), 24)))
 }

@@ -2,6 +2,7 @@ package proc
 
 import (
 	"os"
+	"slices"
 	"syscall"
 
 	"golang.org/x/sys/unix"
@@ -11,9 +12,11 @@ import (
 // Notify, the runtime's defaults would kill us on HUP, INT, TERM (exit), on
 // QUIT, ILL, TRAP, ABRT, STKFLT, SYS (exit with a stack dump), and would
 // stop us on TSTP, TTIN, TTOU. Signals not listed here are caught by the
-// runtime and ignored. SIGURG is the runtime's preemption signal and is
-// never listed nor forwarded; SIGPROF belongs to the profiler.
-var caughtSignals = []os.Signal{
+// runtime and ignored, or set to SIG_IGN by loop.NewSignals when the
+// runtime has no handler for them (32 to 34). SIGURG is the runtime's
+// preemption signal and is never listed nor forwarded; SIGPROF belongs to
+// the profiler.
+var caughtSignals = slices.Concat([]os.Signal{
 	// shutdown
 	syscall.SIGTERM, syscall.SIGINT, syscall.SIGQUIT,
 	// forwarded
@@ -22,9 +25,28 @@ var caughtSignals = []os.Signal{
 	syscall.SIGCHLD,
 	// ignored
 	syscall.SIGPIPE, syscall.SIGALRM, syscall.SIGTSTP, syscall.SIGTTIN, syscall.SIGTTOU,
-	syscall.SIGILL, syscall.SIGTRAP, syscall.SIGABRT, syscall.SIGSTKFLT, syscall.SIGSYS,
+	syscall.SIGILL, syscall.SIGTRAP, syscall.SIGABRT, syscall.SIGSYS,
 	syscall.SIGBUS, syscall.SIGFPE, syscall.SIGSEGV,
 	syscall.SIGXCPU, syscall.SIGXFSZ, syscall.SIGVTALRM, syscall.SIGPWR, syscall.SIGIO,
+}, archSignals, realtimeSignals())
+
+// Real-time signals os/signal can catch: from SIGRTMIN+3 (32 to 34 belong
+// to the C libraries' threads, and the runtime lets nobody catch them) to
+// 64, the last signal os/signal knows (MIPS goes on to 128: the runtime
+// catches and ignores those). They are logged and ignored, not forwarded:
+// their meaning is private to each program (glibc's SIGRTMIN is 34,
+// musl's 35), so no meaning can be assumed for a whole container.
+const (
+	firstCatchableRealtime = 35
+	lastCatchableRealtime  = 64
+)
+
+func realtimeSignals() []os.Signal {
+	var sigs []os.Signal
+	for n := firstCatchableRealtime; n <= lastCatchableRealtime; n++ {
+		sigs = append(sigs, syscall.Signal(n))
+	}
+	return sigs
 }
 
 // handleSignals acts on the signals that arrived, in arrival order.

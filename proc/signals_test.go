@@ -129,9 +129,9 @@ func TestSigchldAsksForAReapAndAScan(t *testing.T) {
 // default would kill or stop us) are logged at info and ignored: no state
 // changes, nothing forwarded.
 func TestIgnoredSignals(t *testing.T) {
-	ignored := []unix.Signal{unix.SIGALRM, unix.SIGTSTP, unix.SIGTTIN, unix.SIGTTOU, unix.SIGILL, unix.SIGTRAP,
-		unix.SIGABRT, unix.SIGSTKFLT, unix.SIGSYS, unix.SIGBUS, unix.SIGFPE, unix.SIGSEGV, unix.SIGXCPU,
-		unix.SIGXFSZ, unix.SIGVTALRM, unix.SIGPWR, unix.SIGIO}
+	ignored := append([]unix.Signal{unix.SIGALRM, unix.SIGTSTP, unix.SIGTTIN, unix.SIGTTOU, unix.SIGILL, unix.SIGTRAP,
+		unix.SIGABRT, unix.SIGSYS, unix.SIGBUS, unix.SIGFPE, unix.SIGSEGV, unix.SIGXCPU,
+		unix.SIGXFSZ, unix.SIGVTALRM, unix.SIGPWR, unix.SIGIO, 35, 50, 64}, archSignalsForTest()...)
 	s := newUnitSupervisor(t, Config{Level: LevelInfo})
 	web := addRun(s, "web", blockedKid(t, "/bin/sleep", "1000"))
 	due := s.reparent.due
@@ -155,18 +155,23 @@ func TestIgnoredSignals(t *testing.T) {
 }
 
 // caughtSignals takes over every signal whose Go runtime default would
-// kill us (exit, or exit with a stack dump) or stop us, and leaves the
-// runtime's own (URG for preemption, PROF for the profiler); KILL and STOP
-// cannot be caught. Each is handled the way the README's table says.
+// kill us (exit, or exit with a stack dump) or stop us, and the real-time
+// signals os/signal can catch (35 to 64), and leaves the runtime's own (URG
+// for preemption, PROF for the profiler); KILL and STOP cannot be caught,
+// nor can 32 to 34 (loop.NewSignals ignores them). Each is handled the way
+// the README's table says.
 func TestCaughtSignalsAndWhatEachDoes(t *testing.T) {
 	want := map[unix.Signal]string{
 		unix.SIGTERM: "shutdown", unix.SIGINT: "shutdown", unix.SIGQUIT: "shutdown",
 		unix.SIGHUP: "forward", unix.SIGUSR1: "forward", unix.SIGUSR2: "forward", unix.SIGWINCH: "forward",
 		unix.SIGCHLD: "reap", unix.SIGPIPE: "debug",
 	}
-	for _, sig := range []unix.Signal{unix.SIGALRM, unix.SIGTSTP, unix.SIGTTIN, unix.SIGTTOU, unix.SIGILL,
-		unix.SIGTRAP, unix.SIGABRT, unix.SIGSTKFLT, unix.SIGSYS, unix.SIGBUS, unix.SIGFPE, unix.SIGSEGV,
-		unix.SIGXCPU, unix.SIGXFSZ, unix.SIGVTALRM, unix.SIGPWR, unix.SIGIO} {
+	for _, sig := range append([]unix.Signal{unix.SIGALRM, unix.SIGTSTP, unix.SIGTTIN, unix.SIGTTOU, unix.SIGILL,
+		unix.SIGTRAP, unix.SIGABRT, unix.SIGSYS, unix.SIGBUS, unix.SIGFPE, unix.SIGSEGV,
+		unix.SIGXCPU, unix.SIGXFSZ, unix.SIGVTALRM, unix.SIGPWR, unix.SIGIO}, archSignalsForTest()...) {
+		want[sig] = "ignore"
+	}
+	for sig := unix.Signal(35); sig <= 64; sig++ {
 		want[sig] = "ignore"
 	}
 	got := map[unix.Signal]string{}
@@ -203,9 +208,18 @@ func TestCaughtSignalsAndWhatEachDoes(t *testing.T) {
 			t.Errorf("%v (%d) caught but not expected", sig, int(sig))
 		}
 	}
-	for _, sig := range []unix.Signal{unix.SIGURG, unix.SIGPROF, unix.SIGKILL, unix.SIGSTOP} {
+	for _, sig := range []unix.Signal{unix.SIGURG, unix.SIGPROF, unix.SIGKILL, unix.SIGSTOP, 32, 33, 34} {
 		if _, ok := got[sig]; ok {
 			t.Errorf("%v must not be caught", sig)
 		}
 	}
+}
+
+// archSignalsForTest: archSignals as unix.Signal (SIGSTKFLT; SIGEMT on MIPS).
+func archSignalsForTest() []unix.Signal {
+	var sigs []unix.Signal
+	for _, s := range archSignals {
+		sigs = append(sigs, unix.Signal(s.(syscall.Signal)))
+	}
+	return sigs
 }

@@ -68,15 +68,14 @@ func newSupervisor(cfg Config) (*Supervisor, error) {
 	if err != nil {
 		return nil, err
 	}
+	// On the error paths below the signal source stays: see close.
 	l, err := loop.New()
 	if err != nil {
-		sigs.Stop()
 		return nil, err
 	}
 	s := assemble(cfg, l, newOutput(l, cfg.Level, cfg.JSON))
 	s.sigs = sigs
 	if s.sigTok, err = l.Add(sigs.Fd(), loop.In, signalHandler{s}); err != nil {
-		sigs.Stop()
 		_ = l.Close()
 		return nil, err
 	}
@@ -98,8 +97,12 @@ type signalHandler struct{ s *Supervisor }
 
 func (h signalHandler) Event(uint32) { h.s.sigSeen = true }
 
+// close leaves the signal source alone: we must catch every signal until
+// the process exits. After signal.Stop, the runtime's default would be back
+// and a SIGTERM in the last moments would end us with 143 instead of the
+// exit code we chose (SPEC: no window between stopping signal handling and
+// exit).
 func (s *Supervisor) close() {
-	s.sigs.Stop()
 	_ = s.loop.Close()
 }
 

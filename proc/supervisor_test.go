@@ -11,6 +11,7 @@ import (
 	"syscall"
 	"testing"
 	"time"
+	"unsafe"
 
 	"github.com/dinit-dev/dinit/loop"
 	"golang.org/x/sys/unix"
@@ -132,10 +133,11 @@ func blockedKid(t *testing.T, argv ...string) int {
 	t.Helper()
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
-	var set, old unix.Sigset_t
+	var want uint64
 	for _, sig := range blockedSignals {
-		set.Val[0] |= sigBit(sig)
+		want |= sigBit(sig)
 	}
+	set, old := sigsetOf(want), unix.Sigset_t{}
 	if err := unix.PthreadSigmask(unix.SIG_BLOCK, &set, &old); err != nil {
 		t.Fatal(err)
 	}
@@ -143,10 +145,22 @@ func blockedKid(t *testing.T, argv ...string) int {
 	if err := unix.PthreadSigmask(unix.SIG_SETMASK, &old, nil); err != nil {
 		t.Fatal(err)
 	}
-	if got := statusMask(t, pid, "SigBlk"); got&set.Val[0] != set.Val[0] {
-		t.Fatalf("PID %d blocks %#x, want %#x", pid, got, set.Val[0])
+	if got := statusMask(t, pid, "SigBlk"); got&want != want {
+		t.Fatalf("PID %d blocks %#x, want %#x", pid, got, want)
 	}
 	return pid
+}
+
+// sigsetOf is the mask of signals 1 to 64 as a Sigset_t, whose words are
+// 32-bit on 32-bit architectures.
+func sigsetOf(mask uint64) (set unix.Sigset_t) {
+	word := uint(unsafe.Sizeof(set.Val[0])) * 8
+	for bit := uint(0); bit < 64; bit++ {
+		if mask>>bit&1 != 0 {
+			set.Val[bit/word] |= 1 << (bit % word)
+		}
+	}
+	return set
 }
 
 // statusMask reads a signal mask line ("SigCgt", "ShdPnd", ...) of

@@ -3,7 +3,6 @@ package proc
 import (
 	"errors"
 	"strconv"
-	"unsafe"
 
 	"golang.org/x/sys/unix"
 )
@@ -50,13 +49,6 @@ func peekExited() (int, error) {
 		}
 	}
 	return 0, nil
-}
-
-// siginfoPID reads si_pid: on 64-bit Linux the union of siginfo_t starts at
-// byte 16 (three int32 fields and padding) and si_pid is its first field.
-// x/sys/unix leaves the union opaque.
-func siginfoPID(info *unix.Siginfo) int {
-	return int(*(*int32)(unsafe.Add(unsafe.Pointer(info), 16)))
 }
 
 // reapPID collects the status of an ended child. ok is false when pid was

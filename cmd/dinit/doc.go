@@ -29,7 +29,11 @@
 //	CHLD                      reap, look for reparented processes
 //	PIPE                      ignored (a closed stdout never kills dinit)
 //	ALRM, TSTP, TTIN, TTOU, ILL, TRAP, ABRT, STKFLT, SYS, BUS, FPE, SEGV
-//	(sent by kill), XCPU, XFSZ, VTALRM, PWR, IO: logged at info and ignored
+//	(sent by kill), XCPU, XFSZ, VTALRM, PWR, IO, and the real-time signals
+//	35 to 64: logged at info and ignored
+//	32, 33, 34: ignored; 32 and 34, for which the Go runtime has no
+//	handler, are set to SIG_IGN, which survives exec: every program dinit
+//	starts inherits them as ignored (33 belongs to the Go runtime)
 //	any other catchable signal: ignored by the Go runtime (URG is its
 //	preemption signal and is never forwarded)
 //

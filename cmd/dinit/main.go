@@ -80,7 +80,10 @@ Signals:
   CHLD                      reap, look for reparented processes
   PIPE                      ignored
   ALRM, TSTP, TTIN, TTOU, ILL, TRAP, ABRT, STKFLT, SYS, BUS, FPE, SEGV (from
-  kill), XCPU, XFSZ, VTALRM, PWR, IO   logged at info and ignored
+  kill), XCPU, XFSZ, VTALRM, PWR, IO, and 35 to 64   logged at info and ignored
+  32, 33, 34                ignored; 32 and 34, which Go cannot catch, are set to
+                            SIG_IGN, so every program dinit starts inherits them
+                            as ignored (33 belongs to the Go runtime)
   any other                 ignored
 
 Exit codes:

@@ -1,0 +1,23 @@
+//go:build !amd64 && !arm64
+
+package proc
+
+import (
+	"errors"
+	"runtime"
+)
+
+// Redirecting an adopted process's output injects system calls with
+// ptrace, which needs each architecture's registers, system-call
+// instruction and restart rules (ptrace_amd64.go, ptrace_arm64.go). Only
+// amd64 and arm64 have them: elsewhere the process is adopted with its
+// output left where it was, and adoptOutput warns.
+var errRedirectUnsupported = errors.New("redirecting output is not supported on " + runtime.GOARCH)
+
+func redirectAdopted(pid, outW, errW int) (warnings []error, err error) {
+	return nil, errRedirectUnsupported
+}
+
+// ptraceReport: without injection dinit traces nothing, so no stop and no
+// end is a tracee's; every end goes to the reaper.
+func ptraceReport(pid int, code int32) bool { return false }
