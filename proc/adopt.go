@@ -3,37 +3,132 @@ package proc
 import (
 	"strconv"
 	"time"
+
+	"github.com/dinit-dev/dinit/loop"
 )
 
-// adoptOutput switches an adopted process's stdout and stderr (and their
-// copies in its descendants) to pipes of ours, read as `<name>/<pid>`. It
-// blocks the loop for the time of the ptrace work, at most ptBudget (250 ms)
-// plus /proc reads (see ptrace_tracee.go); any failure leaves the process
-// adopted without redirection.
+// adoptSlice is how long one turn of the loop may spend redirecting
+// adopted processes' output. A step (one process) takes ptStepBudget at
+// most, so the loop serves everything else at least every 70 ms whatever
+// the adopted processes do, also when hundreds are adopted at once.
+const adoptSlice = 20 * time.Millisecond
+
+// adoptJob switches an adopted process's stdout and stderr (and their
+// copies in its descendants) to pipes of ours, read as `<name>/<pid>`, a
+// step per process (adopt_redirect.go). Any failure leaves the process
+// adopted without redirection, with a warning.
+type adoptJob struct {
+	p          *process
+	name       string
+	r          *redirection // nil until the first step
+	outW, errW int          // our pipes' write ends, held until the job ends
+}
+
+// adoptOutput queues the redirection of an adopted process's output.
 func (s *Supervisor) adoptOutput(p *process, name string) {
-	stage := strconv.Itoa(p.pid)
-	_, outW, err := s.out.newSource(name, stage, true)
-	if err != nil {
-		s.out.warnf("%s: cannot redirect output of PID %d: %v", p.label, p.pid, err)
+	s.adoptions = append(s.adoptions, &adoptJob{p: p, name: name, outW: -1, errW: -1})
+}
+
+// adoptSome runs due redirection steps, oldest job first, for one slice
+// (at least one step).
+func (s *Supervisor) adoptSome() {
+	end := time.Now().Add(s.adoptSlice)
+	for now := time.Now(); ; now = time.Now() {
+		j := s.dueAdoption(now)
+		if j == nil {
+			return
+		}
+		s.adoptStep(j, now)
+		if !time.Now().Before(end) {
+			return
+		}
+	}
+}
+
+func (s *Supervisor) dueAdoption(now time.Time) *adoptJob {
+	for _, j := range s.adoptions {
+		if j.r == nil || !now.Before(j.r.due()) {
+			return j
+		}
+	}
+	return nil
+}
+
+// adoptDeadline is when a redirection step is due next (Never: none).
+func (s *Supervisor) adoptDeadline() time.Time {
+	d := loop.Never
+	for _, j := range s.adoptions {
+		if j.r == nil {
+			return s.now
+		}
+		if due := j.r.due(); due.Before(d) {
+			d = due
+		}
+	}
+	return d
+}
+
+func (s *Supervisor) adoptStep(j *adoptJob, now time.Time) {
+	if j.r == nil && !s.startRedirection(j) {
+		s.endAdoption(j)
 		return
 	}
-	_, errW, err := s.out.newSource(name, stage, false)
+	if pid, err := j.r.step(now); err != nil {
+		s.warnRedirect(j, pid, err)
+	}
+	if !j.r.pending() {
+		s.endAdoption(j)
+	}
+}
+
+// startRedirection makes the pipes and prepares the redirection.
+func (s *Supervisor) startRedirection(j *adoptJob) bool {
+	stage := strconv.Itoa(j.p.pid)
+	var err error
+	if _, j.outW, err = s.out.newSource(j.name, stage, true); err == nil {
+		_, j.errW, err = s.out.newSource(j.name, stage, false)
+	}
+	if err == nil {
+		j.r, err = newRedirection(j.p.pid, j.outW, j.errW)
+	}
 	if err != nil {
-		closeFds(outW) // its source sees EOF and closes itself
-		s.out.warnf("%s: cannot redirect output of PID %d: %v", p.label, p.pid, err)
+		s.warnRedirect(j, j.p.pid, err)
+		return false
+	}
+	return true
+}
+
+func (s *Supervisor) warnRedirect(j *adoptJob, pid int, err error) {
+	if pid == j.p.pid {
+		s.out.warnf("%s: cannot redirect output of PID %d: %v", j.p.label, pid, err)
 		return
 	}
-	start := time.Now()
-	warnings, err := redirectAdopted(p.pid, outW, errW)
-	closeFds(outW, errW)
-	s.out.debugf("%s: redirecting output took %s", p.label, time.Since(start))
-	for _, w := range warnings {
-		s.out.warnf("%s: cannot redirect output of a descendant, %v", p.label, w)
+	s.out.warnf("%s: cannot redirect output of a descendant, PID %d: %v", j.p.label, pid, err)
+}
+
+// endAdoption forgets a job. The sources stay: processes that got our
+// pipes write into them; when none did, nobody holds their write ends and
+// they close themselves at EOF.
+func (s *Supervisor) endAdoption(j *adoptJob) {
+	if j.r != nil {
+		j.r.close()
 	}
-	if err != nil {
-		// The sources stay: if a dup3 happened before the failure, the
-		// process writes into them; if not, nobody holds their write ends
-		// and they close themselves at EOF.
-		s.out.warnf("%s: cannot redirect output of PID %d: %v", p.label, p.pid, err)
+	closeFds(j.outW, j.errW)
+	for i, k := range s.adoptions {
+		if k == j {
+			s.adoptions = append(s.adoptions[:i], s.adoptions[i+1:]...)
+			break
+		}
+	}
+}
+
+// dropAdoption ends p's job, if any, once p has ended: its PID may be
+// reused by another process from now on.
+func (s *Supervisor) dropAdoption(p *process) {
+	for _, j := range s.adoptions {
+		if j.p == p {
+			s.endAdoption(j)
+			return
+		}
 	}
 }

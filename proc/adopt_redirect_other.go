@@ -5,6 +5,7 @@ package proc
 import (
 	"errors"
 	"runtime"
+	"time"
 )
 
 // Redirecting an adopted process's output injects system calls with
@@ -14,9 +15,17 @@ import (
 // output left where it was, and adoptOutput warns.
 var errRedirectUnsupported = errors.New("redirecting output is not supported on " + runtime.GOARCH)
 
-func redirectAdopted(pid, outW, errW int) (warnings []error, err error) {
+// redirection has no steps here: newRedirection always fails.
+type redirection struct{}
+
+func newRedirection(pid, outW, errW int) (*redirection, error) {
 	return nil, errRedirectUnsupported
 }
+
+func (*redirection) step(time.Time) (int, error) { return 0, nil }
+func (*redirection) pending() bool               { return false }
+func (*redirection) due() time.Time              { return time.Time{} }
+func (*redirection) close()                      {}
 
 // ptraceReport: without injection dinit traces nothing, so no stop and no
 // end is a tracee's; every end goes to the reaper.

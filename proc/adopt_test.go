@@ -27,6 +27,7 @@ func TestAdoptOutputIsLoggedAsNamePid(t *testing.T) {
 		`read x; (echo '{"from":"child"}') & wait; echo "{\"msg\":\"$x\"}"; echo plain; echo oops >&2; exit 0`)
 	ptWaitBlocked(t, pid, "sh")
 	s.takeReparented(pid)
+	adoptAll(t, s)
 	n := strconv.Itoa(pid)
 	expectMessages(t, s, "TS dinit: warning: sh/"+n+": adopting reparented child process with PID "+n+": /bin/sh -c "+
 		`read x; (echo '{"from":"child"}') & wait; echo "{\"msg\":\"$x\"}"; echo plain; echo oops >&2; exit 0`)
@@ -63,6 +64,7 @@ func TestAdoptOutputWithoutCapabilityWarns(t *testing.T) {
 	ptWaitBlocked(t, pid, "sleep")
 	ptDropPtraceCap(t)
 	s.takeReparented(pid)
+	adoptAll(t, s)
 	n := strconv.Itoa(pid)
 	expectMessages(t, s,
 		"TS dinit: warning: sleep/"+n+": adopting reparented child process with PID "+n+": /bin/sleep 100",
@@ -88,6 +90,7 @@ func TestAdoptOutputOfAZombieWarns(t *testing.T) {
 	p := &process{sup: s, pid: pid, pidfd: -1, role: roleAdopted, label: "sh/" + n}
 	s.procs[pid] = p
 	s.adoptOutput(p, "sh")
+	adoptAll(t, s)
 	expectMessages(t, s, "TS dinit: warning: sh/"+n+": cannot redirect output of PID "+n+": the process has ended (zombie)")
 	runToEnd(t, s)
 	expectMessages(t, s, "TS dinit: info: sh/"+n+": PID "+n+" finished with status 4")
@@ -117,11 +120,16 @@ func TestAdoptOutputDescendantWarning(t *testing.T) {
 			t.Fatal("no helper")
 		}
 	}
-	time.Sleep(50 * time.Millisecond) // the filter is in place
+	for deadline := time.Now().Add(5 * time.Second); statusField(kid, kid, "Seccomp") != "2"; time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the helper's seccomp filter is not in place")
+		}
+	}
 	defer unix.Kill(kid, unix.SIGKILL)
 	p := &process{sup: s, pid: pid, pidfd: -1, role: roleAdopted, label: "sh/" + strconv.Itoa(pid)}
 	s.procs[pid] = p
 	s.adoptOutput(p, "sh")
+	adoptAll(t, s)
 	expectMessages(t, s, "TS dinit: warning: sh/"+strconv.Itoa(pid)+": cannot redirect output of a descendant, PID "+
 		strconv.Itoa(kid)+": the process runs under a seccomp filter of its own")
 	if ours, _ := os.Readlink("/proc/" + strconv.Itoa(pid) + "/fd/1"); ours == injTarget(t, oldW) {

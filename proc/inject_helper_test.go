@@ -3,6 +3,7 @@
 package proc
 
 import (
+	"fmt"
 	"os"
 	"runtime"
 	"syscall"
@@ -74,10 +75,37 @@ func ptHelper(mode string) int {
 		time.Sleep(50 * time.Millisecond)
 		ptSay(1, "ready")
 		_, _, _ = unix.RawSyscall(unix.SYS_EXIT, 0, 0, 0)
+	case "bigline":
+		// For each byte on stdin, one JSON line of bigLineLen bytes in
+		// one write(2) (more than PIPE_BUF: a pipe takes it in parts).
+		ptSay(2, "ready")
+		for b := make([]byte, 1); ; {
+			if n, _ := unix.Read(0, b); n <= 0 {
+				return 0
+			}
+			if _, err := os.Stdout.Write(bigLine(b[0])); err != nil {
+				return 3
+			}
+		}
 	default:
 		return 2
 	}
 	return 0
+}
+
+// bigLineLen is the length of the helper's big lines, newline included.
+const bigLineLen = 200 << 10
+
+// bigLine is {"n":"<c>","pad":"xx...x"} and a newline, bigLineLen bytes.
+func bigLine(c byte) []byte {
+	head := `{"n":"` + string(c) + `","pad":"`
+	line := make([]byte, bigLineLen)
+	copy(line, head)
+	for i := len(head); i < bigLineLen-3; i++ {
+		line[i] = 'x'
+	}
+	copy(line[bigLineLen-3:], "\"}\n")
+	return line
 }
 
 // ptVfork makes a child that shares our memory and stack (vfork
@@ -125,4 +153,31 @@ func ptNeedRoot(t *testing.T) {
 	if os.Geteuid() != 0 {
 		t.Skip("needs root")
 	}
+}
+
+// redirectAdopted runs a whole redirection at once, each process tried
+// once (no retries): the error of pid itself, and the other failures as
+// warnings ("PID N: reason").
+func redirectAdopted(pid, outW, errW int) (warnings []error, err error) {
+	return redirectOnce(pid, outW, errW, nil)
+}
+
+func redirectOnce(pid, outW, errW int, stats *adoptStats) (warnings []error, err error) {
+	r, err := newRedirection(pid, outW, errW)
+	if err != nil {
+		return nil, err
+	}
+	defer r.close()
+	r.maxTries, r.stats = 1, stats
+	for r.pending() {
+		failed, ferr := r.step(time.Now())
+		switch {
+		case ferr == nil:
+		case failed == pid:
+			err = ferr
+		default:
+			warnings = append(warnings, fmt.Errorf("PID %d: %w", failed, ferr))
+		}
+	}
+	return warnings, err
 }

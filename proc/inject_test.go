@@ -17,7 +17,7 @@ import (
 )
 
 // injPipe is a pipe whose both ends are closed at the end of the test.
-func injPipe(t *testing.T) (r, w int) {
+func injPipe(t testing.TB) (r, w int) {
 	t.Helper()
 	r, w, err := plainPipe()
 	if err != nil {
@@ -175,7 +175,7 @@ func TestPauseSignalDuringInjection(t *testing.T) {
 		t.Fatalf("helper said %q", got)
 	}
 	time.Sleep(50 * time.Millisecond)
-	tr, err := ptSeize(pid, pid, true, time.Now().Add(ptBudget))
+	tr, err := ptSeize(pid, pid, true, time.Now().Add(ptStepBudget))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -326,7 +326,7 @@ func TestRedirectUninterruptible(t *testing.T) {
 		t.Fatalf("err = %v, want %v", err, errPtTimeout)
 	}
 	t.Logf("gave up after %v", d)
-	if d > ptBudget+100*time.Millisecond {
+	if d > ptStepBudget+100*time.Millisecond {
 		t.Fatalf("the loop was blocked %v", d)
 	}
 	if ptAdrift[pid] == nil {
@@ -383,7 +383,7 @@ func TestRedirectAnotherUserWithoutCapability(t *testing.T) {
 	if err == nil || err.Error() != want {
 		t.Fatalf("err = %v, want %s", err, want)
 	}
-	if _, err := ptSeize(pid, pid, true, time.Now().Add(ptBudget)); !errors.Is(err, unix.EPERM) {
+	if _, err := ptSeize(pid, pid, true, time.Now().Add(ptStepBudget)); !errors.Is(err, unix.EPERM) {
 		t.Fatalf("seize: %v, want EPERM", err)
 	}
 	if tracer := ptTracerOf(pid); tracer != 0 {

@@ -95,6 +95,7 @@ type stat struct {
 	comm  string
 	state byte
 	ppid  int
+	start uint64 // start time, clock ticks after boot (0 when not read)
 }
 
 // parseStat parses "pid (comm) state ppid ...". comm may itself contain
@@ -113,7 +114,27 @@ func parseStat(b []byte) (stat, bool) {
 	if err != nil {
 		return stat{}, false
 	}
-	return stat{comm: string(b[open+1 : end]), state: rest[0][0], ppid: ppid}, true
+	st := stat{comm: string(b[open+1 : end]), state: rest[0][0], ppid: ppid}
+	if len(rest) > statStart {
+		st.start, _ = strconv.ParseUint(string(rest[statStart]), 10, 64)
+	}
+	return st, true
+}
+
+// statStart is the index of starttime (field 22 of stat) among the fields
+// after comm (the first of which, state, is field 3).
+const statStart = 22 - 3
+
+// startTime is process pid's start time (0 when it cannot be read): with
+// the PID, it names one process, as a PID alone does not once it may have
+// been reused.
+func startTime(pid int) uint64 {
+	b, err := os.ReadFile(filepath.Join(procRoot, strconv.Itoa(pid), "stat"))
+	if err != nil {
+		return 0
+	}
+	st, _ := parseStat(b)
+	return st.start
 }
 
 // maxNameLen bounds the name of a reparented process: it is repeated in

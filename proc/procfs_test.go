@@ -25,6 +25,9 @@ func TestParseStat(t *testing.T) {
 		{"12 (sleep) S", stat{}, false},
 		{"13 (sleep) S x", stat{}, false},
 		{"14 (sleep) SS 1", stat{}, false},
+		// A whole line: starttime is field 22.
+		{"15 (cat) S 1 15 15 0 -1 4194304 94 0 0 0 0 0 0 0 20 0 1 0 123456 2314240 224 18446744073709551615",
+			stat{comm: "cat", state: 'S', ppid: 1, start: 123456}, true},
 	}
 	for _, tt := range tests {
 		got, ok := parseStat([]byte(tt.in))

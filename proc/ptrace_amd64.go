@@ -116,3 +116,24 @@ func ptSignalPending(t *ptTracee) bool {
 	}
 	return pending&^t.mask != 0
 }
+
+// ptWroteInPart reports that the tracee stopped right after a write to one
+// of the descriptors sw that wrote only part of its bytes (an interrupt
+// ends a pipe write that has written some: it returns the count so far).
+// Its program would write the rest to the descriptor, ours once switched:
+// the line would be torn. At the stop, orig_rax is the call just made,
+// rdi its descriptor, rdx its count and rax its result.
+func ptWroteInPart(t *ptTracee, sw []fdSwitch) bool {
+	r := &t.saved
+	nr, ret := int64(r.Orig_rax), int64(r.Rax)
+	if ret <= 0 || !switchesFd(sw, r.Rdi) {
+		return false
+	}
+	switch nr {
+	case unix.SYS_WRITE, unix.SYS_SENDTO:
+		return uint64(ret) < r.Rdx
+	case unix.SYS_WRITEV, unix.SYS_SENDMSG:
+		return true // the size is in memory; say yes, a retry is cheap
+	}
+	return false
+}

@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+
+	"golang.org/x/sys/unix"
 )
 
 // What /proc tells about a tracee before and while we work on it.
@@ -88,4 +90,52 @@ func procState(tgid, tid int) byte {
 func ptReadProc(pid int, name string) (string, error) {
 	b, err := os.ReadFile(filepath.Join(procRoot, strconv.Itoa(pid), name))
 	return string(b), err
+}
+
+// pipeBuf is PIPE_BUF: a write to a pipe of at most this many bytes is
+// atomic, so it is never split between the old pipe and ours.
+const pipeBuf = 4096
+
+// writingOutput reports that thread tid is blocked in a write to one of the
+// descriptors we would switch, of more than pipeBuf bytes: some of it may
+// already be in the old pipe, and the rest would land in ours, tearing the
+// line. /proc/PID/task/TID/syscall shows the call a blocked thread is in:
+// "nr arg1 arg2 arg3 ...", arguments in hex.
+func writingOutput(pid, tid int, ts outputTargets) bool {
+	b, err := os.ReadFile(taskPath(pid, tid, "syscall"))
+	if err != nil {
+		return false
+	}
+	f := strings.Fields(string(b))
+	if len(f) < 4 {
+		return false // "running", or blocked outside a system call
+	}
+	nr, err1 := strconv.ParseInt(f[0], 10, 64)
+	fd, err2 := strconv.ParseUint(strings.TrimPrefix(f[1], "0x"), 16, 64)
+	count, err3 := strconv.ParseUint(strings.TrimPrefix(f[3], "0x"), 16, 64)
+	if err1 != nil || err2 != nil || err3 != nil || !isOutputWrite(nr, count) {
+		return false
+	}
+	return switchesFd(switchesOf(pid, tid, ts), fd)
+}
+
+// isOutputWrite: system call nr writing count bytes (or an iovec) may be
+// split. The calls that write a stream: write, writev, sendto, sendmsg.
+func isOutputWrite(nr int64, count uint64) bool {
+	switch nr {
+	case unix.SYS_WRITE, unix.SYS_SENDTO:
+		return count > pipeBuf
+	case unix.SYS_WRITEV, unix.SYS_SENDMSG:
+		return true // the size is in memory; say yes, a retry is cheap
+	}
+	return false
+}
+
+func switchesFd(sw []fdSwitch, fd uint64) bool {
+	for _, s := range sw {
+		if uint64(s.fd) == fd {
+			return true
+		}
+	}
+	return false
 }

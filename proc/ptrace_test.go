@@ -19,7 +19,7 @@ import (
 // ptLock: ptrace requests must come from the thread that seized, as on
 // dinit's locked loop thread. Nothing may be left adrift at the end (it
 // could only be handled from this thread).
-func ptLock(t *testing.T) {
+func ptLock(t testing.TB) {
 	runtime.LockOSThread()
 	t.Cleanup(func() {
 		if len(ptAdrift) > 0 {
@@ -32,12 +32,12 @@ func ptLock(t *testing.T) {
 
 // ptStart starts argv with the given stdin, stdout and stderr (-1:
 // /dev/null) and kills it at the end of the test.
-func ptStart(t *testing.T, stdin, stdout, stderr int, argv ...string) int {
+func ptStart(t testing.TB, stdin, stdout, stderr int, argv ...string) int {
 	t.Helper()
 	return ptStartAttr(t, &syscall.SysProcAttr{}, stdin, stdout, stderr, argv...)
 }
 
-func ptStartAttr(t *testing.T, sys *syscall.SysProcAttr, stdin, stdout, stderr int, argv ...string) int {
+func ptStartAttr(t testing.TB, sys *syscall.SysProcAttr, stdin, stdout, stderr int, argv ...string) int {
 	t.Helper()
 	devnull, err := unix.Open("/dev/null", unix.O_RDWR|unix.O_CLOEXEC, 0)
 	if err != nil {
@@ -62,12 +62,12 @@ func ptStartAttr(t *testing.T, sys *syscall.SysProcAttr, stdin, stdout, stderr i
 	return pid
 }
 
-// ptWaitBlocked waits until pid runs comm ("": any) and sleeps (state S).
-func ptWaitBlocked(t *testing.T, pid int, comm string) {
+// ptWaitBlocked waits until pid runs comm ("": any) and sleeps (state S)
+// in a system call.
+func ptWaitBlocked(t testing.TB, pid int, comm string) {
 	t.Helper()
 	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(time.Millisecond) {
-		if (comm == "" || commOf(pid) == comm) && procState(pid, pid) == 'S' {
-			time.Sleep(20 * time.Millisecond) // settled in its blocking call
+		if (comm == "" || commOf(pid) == comm) && procState(pid, pid) == 'S' && inSyscall(pid) {
 			return
 		}
 		if time.Now().After(deadline) {
@@ -98,7 +98,7 @@ func ptWaitEnd(t *testing.T, pid int) unix.WaitStatus {
 // ptInject seizes pid, runs getpid in it and releases it.
 func ptInject(t *testing.T, pid int) {
 	t.Helper()
-	tr, err := ptSeize(pid, pid, true, time.Now().Add(ptBudget))
+	tr, err := ptSeize(pid, pid, true, time.Now().Add(ptStepBudget))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -203,7 +203,7 @@ func TestPtraceAlreadyTraced(t *testing.T) {
 	if err := <-seized; err != nil {
 		t.Fatal(err)
 	}
-	tr, err := ptSeize(pid, pid, true, time.Now().Add(ptBudget))
+	tr, err := ptSeize(pid, pid, true, time.Now().Add(ptStepBudget))
 	if err == nil {
 		tr.release()
 	}
@@ -282,4 +282,17 @@ func TestScanVDSO(t *testing.T) {
 	if base == 0 || !ok || base+off != first {
 		t.Fatalf("vDSO at %#x, offset %#x (%v); the scan found %#x", base, off, ok, first)
 	}
+}
+
+// inSyscall reports that pid is blocked in a system call: its
+// /proc/PID/syscall starts with a call number ("running", or -1 when
+// blocked outside a system call, otherwise).
+func inSyscall(pid int) bool {
+	b, _ := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/syscall")
+	f := strings.Fields(string(b))
+	if len(f) == 0 {
+		return false
+	}
+	nr, err := strconv.Atoi(f[0])
+	return err == nil && nr >= 0
 }

@@ -10,12 +10,13 @@ package proc
 //  1. PTRACE_SEIZE (option PTRACE_O_TRACESYSGOOD) and PTRACE_INTERRUPT stop
 //     it without sending it a signal it could see. Each stop is awaited by
 //     polling waitid(P_PID, WSTOPPED|WNOHANG|__WALL) (see ptPause), for at
-//     most ptStopWait (100 ms) per stop and ptBudget (250 ms) for a whole
-//     adoption (the process and all its descendants). A tracee that does
-//     not stop in time (uninterruptible sleep: a vfork parent, NFS, FUSE) is
-//     given up: see "adrift" below. So the loop is blocked by one adoption
-//     for 250 ms at the very most, plus the /proc reads; measured
-//     (TestAdoptTimingPtrace): about 0.2 to 1.5 ms per process.
+//     most ptStopWait (30 ms) per stop and ptStepBudget (50 ms) for one
+//     process. A tracee that does not stop in time (uninterruptible sleep:
+//     a vfork parent, NFS, FUSE; or no CPU for it under load) is given up:
+//     see "adrift" below; the redirection tries it again later
+//     (adopt_redirect.go). So one process blocks the loop for 50 ms at the
+//     very most, plus the /proc reads; measured (BenchmarkAdopt): about 0.2
+//     to 1.5 ms.
 //  2. Its signal mask is saved (PTRACE_GETSIGMASK, which returns the mask
 //     to restore when a sigsuspend/ppoll-style call has a temporary one) and
 //     every signal is blocked (PTRACE_SETSIGMASK): a signal that arrives
@@ -67,8 +68,8 @@ import (
 
 // Bounds of the loop's time spent on tracees.
 const (
-	ptStopWait = 100 * time.Millisecond // one stop of one tracee
-	ptBudget   = 250 * time.Millisecond // one adoption, descendants included
+	ptStopWait   = 30 * time.Millisecond // one stop of one tracee
+	ptStepBudget = 50 * time.Millisecond // one process, all its stops
 )
 
 // Reasons an injection gives up, worded for "cannot redirect output of PID
@@ -76,8 +77,10 @@ const (
 var (
 	errPtZombie  = errors.New("the process has ended (zombie)")
 	errPtGone    = errors.New("the process ended while its output was being redirected")
-	errPtTimeout = errors.New("the process did not stop within 100 ms (uninterruptible sleep?)")
-	errPtBudget  = errors.New("out of time (250 ms per adoption)")
+	errPtTimeout = errors.New("the process did not stop within 30 ms (uninterruptible sleep?)")
+	errPtBudget  = errors.New("out of time (50 ms per process)")
+	errPtAdrift  = errors.New("the process has not stopped since an earlier attempt")
+	errPtWriting = errors.New("the process is in the middle of writing its output")
 	errPtStrict  = errors.New("the process runs in seccomp strict mode")
 	errPtSandbox = errors.New("the process runs under a seccomp filter of its own")
 	errPtABI     = errors.New("the process is not a 64-bit process of dinit's architecture")

@@ -68,6 +68,7 @@ func (s *Supervisor) ended(p *process, st exitStatus) {
 		p.svc.log = nil
 		s.logEnded(p.svc, st)
 	case roleAdopted:
+		s.dropAdoption(p)
 		s.endStartsShutdown(st)
 	}
 }

@@ -31,13 +31,15 @@ type Supervisor struct {
 	sigBuf  []unix.Signal
 	sigSeen bool
 
-	services []*service
-	procs    map[int]*process // the owner table: every PID we track
-	killing  []*process       // reparented processes with a SIGKILL planned
-	logWaits []*service       // log programs that ended before their run
-	reparent reparentScan
-	startup  startup
-	sweep    sweep
+	services   []*service
+	procs      map[int]*process // the owner table: every PID we track
+	killing    []*process       // reparented processes with a SIGKILL planned
+	logWaits   []*service       // log programs that ended before their run
+	reparent   reparentScan
+	startup    startup
+	adoptions  []*adoptJob // output redirections of adopted processes in progress
+	adoptSlice time.Duration
+	sweep      sweep
 
 	exitCode   int
 	exitSet    bool
@@ -85,7 +87,8 @@ func newSupervisor(cfg Config) (*Supervisor, error) {
 // assemble makes a supervisor's state around its loop and output.
 func assemble(cfg Config, l *loop.Loop, out *output) *Supervisor {
 	s := &Supervisor{cfg: cfg, loop: l, out: out, procs: map[int]*process{}, env: os.Environ(),
-		self: os.Getpid(), pidfds: pidfdSupported(), startup: startup{devnull: -1, slice: startSlice}}
+		self: os.Getpid(), pidfds: pidfdSupported(), startup: startup{devnull: -1, slice: startSlice},
+		adoptSlice: adoptSlice}
 	s.tick()
 	// The first scan is due at once: until it has run, no other timer
 	// bounds the loop's first wait (see deadline).

@@ -243,6 +243,7 @@ func TestReparentedPolicies(t *testing.T) {
 		}
 		s.now = s.now.Add(youngAge)
 		s.classify([]int{pid})
+		adoptAll(t, s)
 		var want []string
 		for _, w := range tt.want {
 			want = append(want, strings.ReplaceAll(strings.ReplaceAll(w, "%d", p), "FAKE", procRoot))
@@ -407,5 +408,21 @@ func (s *Supervisor) startAll() {
 	s.startup.queue = s.services
 	for s.starting() {
 		s.startSome()
+	}
+}
+
+// adoptAll runs the output redirections of adopted processes to their end,
+// retries included, as the loop would (at most 10 s).
+func adoptAll(t *testing.T, s *Supervisor) {
+	t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); len(s.adoptions) > 0; {
+		s.tick()
+		s.adoptSome()
+		if time.Now().After(deadline) {
+			t.Fatalf("%d adoptions still in progress", len(s.adoptions))
+		}
+		if d := time.Until(s.adoptDeadline()); d > 0 && d < time.Hour {
+			time.Sleep(d)
+		}
 	}
 }

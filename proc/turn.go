@@ -27,6 +27,9 @@ func (s *Supervisor) turn() {
 		s.reap()
 	}
 	s.scanIfDue()
+	if len(s.adoptions) > 0 {
+		s.adoptSome()
+	}
 	s.fireKills()
 	s.sweepIfBlind()
 	s.checkLogWaits()
@@ -75,6 +78,9 @@ func (s *Supervisor) deadline() time.Time {
 	}
 	if k := s.sweepDeadline(); k.Before(d) {
 		d = k
+	}
+	if a := s.adoptDeadline(); a.Before(d) {
+		d = a
 	}
 	return d
 }

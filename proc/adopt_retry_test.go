@@ -1,0 +1,204 @@
+//go:build amd64 || arm64
+
+package proc
+
+import (
+	"bytes"
+	"os"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// adoptedProcess enters pid in the owner table as an adopted process and
+// queues its redirection, as takeReparented does.
+func adoptedProcess(s *Supervisor, pid int, name string) *process {
+	p := &process{sup: s, pid: pid, pidfd: -1, role: roleAdopted, label: name + "/" + strconv.Itoa(pid)}
+	s.procs[pid] = p
+	s.adoptOutput(p, name)
+	return p
+}
+
+// expectUntouched checks that nothing of ours is left on pid: no tracer,
+// the given state, and no shutdown started.
+func expectUntouched(t *testing.T, s *Supervisor, pid int, state byte) {
+	t.Helper()
+	if tracer := ptTracerOf(pid); tracer != 0 {
+		t.Errorf("PID %d is still traced by %d", pid, tracer)
+	}
+	if st := procState(pid, pid); st != state {
+		t.Errorf("PID %d is in state %c, want %c", pid, st, state)
+	}
+	if s.shutting || s.exitSet {
+		t.Errorf("shutting=%v exitSet=%v: a stop or a failure was taken for an end", s.shutting, s.exitSet)
+	}
+}
+
+// switched reports whether pid's fd no longer leads where old leads, but
+// to another pipe (ours: nothing else could have switched it).
+func switched(t *testing.T, pid, fd, old int) bool {
+	t.Helper()
+	target, err := os.Readlink("/proc/" + strconv.Itoa(pid) + "/fd/" + strconv.Itoa(fd))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return target != injTarget(t, old) && strings.HasPrefix(target, "pipe:[")
+}
+
+// A process that does not stop in time (a vfork parent: uninterruptible
+// sleep for 400 ms) is left adrift, its stop (reported through the reaper's
+// peek) lets it go, and it is tried again later, with success: no warning,
+// no tracer left, not stopped, no shutdown.
+func TestAdoptRetriesAProcessThatDidNotStop(t *testing.T) {
+	ptLock(t)
+	s := newUnitSupervisor(t, Config{Level: LevelDebug, Policy: PolicyAdopt, JSON: true})
+	oldR, oldW := injPipe(t)
+	pid := ptHelperStart(t, "vfork", injDevNull(t), oldW, oldW)
+	if got := injLine(t, oldR); got != "ready" {
+		t.Fatalf("helper said %q", got)
+	}
+	for deadline := time.Now().Add(5 * time.Second); procState(pid, pid) != 'D'; time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the helper never waited for its vfork child")
+		}
+	}
+	adoptedProcess(s, pid, "helper")
+	s.adoptSome()
+	if len(s.adoptions) != 1 || ptAdrift[pid] == nil {
+		t.Fatalf("first attempt: %d jobs, adrift=%v; want one job waiting to retry an adrift tracee", len(s.adoptions), ptAdrift[pid] != nil)
+	}
+	expectMessages(t, s)
+	for deadline := time.Now().Add(8 * time.Second); len(s.adoptions) > 0; time.Sleep(time.Millisecond) {
+		if got, err := peekExited(); got != 0 || err != nil { // hands the adrift stop over
+			t.Fatalf("peekExited = %d, %v", got, err)
+		}
+		s.tick()
+		s.adoptSome()
+		if time.Now().After(deadline) {
+			t.Fatal("still not redirected")
+		}
+	}
+	expectMessages(t, s)
+	if !switched(t, pid, 1, oldW) {
+		t.Fatal("stdout not redirected")
+	}
+	expectUntouched(t, s, pid, 'S')
+}
+
+// A process stopped by someone else (SIGSTOP) is redirected and stays
+// stopped, untraced; SIGCONT lets it go on.
+func TestAdoptKeepsAStoppedProcessStopped(t *testing.T) {
+	ptLock(t)
+	s := newUnitSupervisor(t, Config{Level: LevelInfo, Policy: PolicyAdopt, JSON: true})
+	_, oldW := injPipe(t)
+	pid := ptStart(t, -1, oldW, oldW, "/bin/sleep", "1000")
+	ptWaitBlocked(t, pid, "sleep")
+	_ = unix.Kill(pid, unix.SIGSTOP)
+	for deadline := time.Now().Add(5 * time.Second); procState(pid, pid) != 'T'; time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("not stopped")
+		}
+	}
+	adoptedProcess(s, pid, "sleep")
+	adoptAll(t, s)
+	expectMessages(t, s)
+	if !switched(t, pid, 1, oldW) || !switched(t, pid, 2, oldW) {
+		t.Fatal("not redirected")
+	}
+	expectUntouched(t, s, pid, 'T')
+	_ = unix.Kill(pid, unix.SIGCONT)
+	for deadline := time.Now().Add(5 * time.Second); procState(pid, pid) != 'S'; time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("state %c after SIGCONT", procState(pid, pid))
+		}
+	}
+}
+
+// A process in the middle of writing a line of more than PIPE_BUF bytes
+// to its stdout (blocked: the pipe is full) is left alone until the write
+// is over; the line then stays whole in the old pipe, and the next one
+// comes whole through ours. Switching at once would have put the first
+// 64 KiB in the old pipe and the rest in ours.
+func TestAdoptDoesNotTearALine(t *testing.T) {
+	ptLock(t)
+	s := newUnitSupervisor(t, Config{Level: LevelInfo, Policy: PolicyAdopt, JSON: true})
+	inR, inW := injPipe(t)
+	oldR, oldW := injPipe(t)
+	errR, errW := injPipe(t)
+	pid := ptHelperStart(t, "bigline", inR, oldW, errW)
+	if got := injLine(t, errR); got != "ready" {
+		t.Fatalf("helper said %q", got)
+	}
+	_, _ = unix.Write(inW, []byte("1"))
+	ptWaitBlocked(t, pid, "") // in write(2): the old pipe is full, nobody reads it
+	adoptedProcess(s, pid, "big")
+	s.adoptSome()
+	if len(s.adoptions) != 1 || switched(t, pid, 1, oldW) {
+		t.Fatal("switched in the middle of a write")
+	}
+	expectMessages(t, s)
+	first := make(chan []byte, 1)
+	go func() { first <- readLine(oldR) }()
+	adoptAll(t, s)
+	if got := <-first; !bytes.Equal(got, bigLine('1')) {
+		t.Fatalf("the old pipe got %d bytes, want the whole first line (%d)", len(got), bigLineLen)
+	}
+	_, _ = unix.Write(inW, []byte("2"))
+	closeFds(inW)
+	runToEnd(t, s)
+	want := string(bigLine('2'))
+	want = want[:len(want)-2] + `,"service":"big","stage":"` + strconv.Itoa(pid) + `","logged":"TS"}` + "\n"
+	if got := tsRe.ReplaceAllString(string(s.out.stdout.buf), "TS"); got != want {
+		t.Fatalf("our stdout got %d bytes, want the second line whole (%d)", len(got), len(want))
+	}
+	expectMessages(t, s, "TS dinit: info: big/"+strconv.Itoa(pid)+": PID "+strconv.Itoa(pid)+" finished with status 0")
+}
+
+// readLine reads fd up to and including a newline (blocking).
+func readLine(fd int) []byte {
+	var line []byte
+	b := make([]byte, 4096)
+	for !bytes.HasSuffix(line, []byte("\n")) {
+		n, err := unix.Read(fd, b)
+		if n <= 0 || err != nil {
+			return line
+		}
+		line = append(line, b[:n]...)
+	}
+	return line
+}
+
+// Adoptions are worked on a slice per turn, a step (one process) at least:
+// with many adopted at once, the loop turns between steps instead of
+// adopting them all before it serves anything else. Here the slice is zero:
+// one step per turn, and the loop does not wait while steps are due.
+func TestAdoptionsTakeASlicePerTurn(t *testing.T) {
+	ptLock(t)
+	s := newUnitSupervisor(t, Config{Level: LevelInfo, Policy: PolicyAdopt})
+	s.adoptSlice = 0
+	s.reparent.due = s.now.Add(time.Hour)
+	var pids []int
+	for range 3 {
+		_, oldW := injPipe(t)
+		pid := ptStart(t, -1, oldW, oldW, "/bin/sleep", "1000")
+		ptWaitBlocked(t, pid, "sleep")
+		adoptedProcess(s, pid, "sleep")
+		pids = append(pids, pid)
+	}
+	for turn := 1; turn <= 3; turn++ {
+		if d := s.deadline(); !d.Equal(s.now) {
+			t.Fatalf("turn %d: deadline %v after now with adoptions to do", turn, d.Sub(s.now))
+		}
+		s.adoptSome()
+		if len(s.adoptions) != 3-turn {
+			t.Fatalf("after turn %d: %d adoptions left, want %d", turn, len(s.adoptions), 3-turn)
+		}
+	}
+	expectMessages(t, s)
+	for _, pid := range pids {
+		expectUntouched(t, s, pid, 'S')
+	}
+}
