@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 )
 
@@ -16,7 +17,7 @@ import (
 func TestAdoptOrphanOutput(t *testing.T) {
 	t.Parallel()
 	eachMode(t, func(t *testing.T, m mode) {
-		d := start(t, setup{mode: m, env: append(infoLevel, "DINIT_REPARENTING_POLICY=adopt"), files: tree{
+		d := start(t, setup{mode: m, env: adoptDebug, files: tree{
 			"web/orphan.sh": script(`while [ ! -e ../go ]; do sleep 0.02; done
 echo '{"orphan":"says hi"}'; echo err >&2
 `),
@@ -24,13 +25,13 @@ echo '{"orphan":"says hi"}'; echo err >&2
 		}})
 		o := d.orphanPID("o")
 		stage := strconv.Itoa(o)
-		d.waitStderr(fmt.Sprintf(`^TS dinit: warning: sh/%d: adopting reparented child process with PID %d: `, o, o))
+		d.waitRedirected("sh", o)
 		if err := os.WriteFile(filepath.Join(d.dir, "go"), nil, 0o644); err != nil {
 			t.Fatal(err)
 		}
 		d.expectExit(0)
 		d.expectInOrder("stdout", d.outLines(), jsonOut(`{"orphan":"says hi"}`, "sh", stage))
-		errs := d.errLines()
+		errs := withoutDebug(d.errLines())
 		d.expectInOrder("stderr", errs,
 			warn("sh/%d: adopting reparented child process with PID %d: /bin/sh ./orphan.sh", o, o),
 			info("sh/%d: PID %d finished with status 0", o, o),
@@ -46,7 +47,7 @@ echo '{"orphan":"says hi"}'; echo err >&2
 func TestAdoptDaemonChildOutput(t *testing.T) {
 	t.Parallel()
 	eachMode(t, func(t *testing.T, m mode) {
-		d := start(t, setup{mode: m, env: append(infoLevel, "DINIT_REPARENTING_POLICY=adopt"), files: tree{
+		d := start(t, setup{mode: m, env: adoptDebug, files: tree{
 			"web/orphan.sh": script(`(while [ ! -e ../go ]; do sleep 0.02; done
  echo '{"child":"says hi"}'; echo child err >&2; sh -c "echo '{\"grandchild\":\"says hi\"}'") &
 while [ ! -e ../go ]; do sleep 0.02; done
@@ -57,7 +58,7 @@ wait
 		}})
 		o := d.orphanPID("o")
 		stage := strconv.Itoa(o)
-		d.waitStderr(fmt.Sprintf(`^TS dinit: warning: sh/%d: adopting reparented child process with PID %d: `, o, o))
+		d.waitRedirected("sh", o)
 		if err := os.WriteFile(filepath.Join(d.dir, "go"), nil, 0o644); err != nil {
 			t.Fatal(err)
 		}
@@ -66,9 +67,32 @@ wait
 		for _, obj := range []string{`{"child":"says hi"}`, `{"grandchild":"says hi"}`, `{"daemon":"says hi"}`} {
 			d.expectInOrder("stdout", outs, jsonOut(obj, "sh", stage))
 		}
-		errs := d.errLines()
+		errs := withoutDebug(d.errLines())
 		d.expectInOrder("stderr", errs, svc("sh", stage, "child err"))
 		d.expectNoLine("stderr", errs, `cannot redirect`)
 		d.expectInOrder("stderr", errs, info("sh/%d: PID %d finished with status 0", o, o), exiting(0))
 	})
+}
+
+// adoptDebug: the adopt policy at debug level, where dinit says when an
+// adopted process's output has been redirected (the redirection happens
+// after the adopting warning, in steps of the loop).
+var adoptDebug = []string{"DINIT_LOG_LEVEL=debug", "DINIT_REPARENTING_POLICY=adopt"}
+
+// waitRedirected waits until the output of the adopted process name/pid
+// has been redirected.
+func (d *instance) waitRedirected(name string, pid int) {
+	d.t.Helper()
+	d.waitStderr(fmt.Sprintf(`^TS dinit: debug: %s/%d: output redirected \(`, name, pid))
+}
+
+// withoutDebug drops dinit's debug lines.
+func withoutDebug(lines []string) []string {
+	var kept []string
+	for _, l := range lines {
+		if !strings.HasPrefix(l, "TS dinit: debug: ") {
+			kept = append(kept, l)
+		}
+	}
+	return kept
 }

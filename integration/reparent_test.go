@@ -122,7 +122,7 @@ func TestReparentKillTimeout(t *testing.T) {
 func TestReparentAdopt(t *testing.T) {
 	t.Parallel()
 	eachMode(t, func(t *testing.T, m mode) {
-		d := start(t, setup{mode: m, env: append(infoLevel, "DINIT_REPARENTING_POLICY=adopt"), files: tree{
+		d := start(t, setup{mode: m, env: adoptDebug, files: tree{
 			"web/orphan.sh": script(`trap 'echo "{\"adopted\":\"HUP\"}"; echo "adopted stderr" >&2; exit 0' HUP
 while :; do sleep 0.05; done
 `),
@@ -133,7 +133,7 @@ while :; do sleep 0.05; done
 		r, o := d.pidOf("web/run"), d.orphanPID("o")
 		stage := strconv.Itoa(o)
 		d.waitReady("web")
-		d.waitStderr(fmt.Sprintf(`^TS dinit: warning: sh/%d: adopting reparented child process with PID %d: `, o, o))
+		d.waitRedirected("sh", o)
 		d.signal(syscall.SIGHUP)
 		d.expectExit(0)
 		want := append(d.preamble(),
@@ -148,7 +148,7 @@ while :; do sleep 0.05; done
 			info("web/run: PID %d finished with signal 15", r),
 			exiting(0),
 		)
-		got := d.errLines()
+		got := withoutDebug(d.errLines())
 		d.expectSameLines("stderr", got, want)
 		d.expectInOrder("stderr", got, want[len(want)-8:len(want)-6]...)
 		d.expectInOrder("stderr", got, want[len(want)-5:]...)
@@ -165,20 +165,20 @@ while :; do sleep 0.05; done
 func TestReparentAdoptedFails(t *testing.T) {
 	t.Parallel()
 	eachMode(t, func(t *testing.T, m mode) {
-		d := start(t, setup{mode: m, env: append(infoLevel, "DINIT_REPARENTING_POLICY=adopt"), files: tree{
+		d := start(t, setup{mode: m, env: adoptDebug, files: tree{
 			// Ends only once adopted: the test creates ../go after the
 			// adoption warning. Its last words come through dinit's pipe.
 			"web/orphan.sh": script("while [ ! -e ../go ]; do sleep 0.02; done\necho '{\"last\":\"words\"}'\nexit 7\n"),
 			"web/run":       script(adoptedOrphan + "exec sleep 1000\n"),
 		}})
 		o := d.orphanPID("o")
-		d.waitStderr(fmt.Sprintf(`^TS dinit: warning: sh/%d: adopting reparented child process with PID %d: `, o, o))
+		d.waitRedirected("sh", o)
 		if err := os.WriteFile(filepath.Join(d.dir, "go"), nil, 0o644); err != nil {
 			t.Fatal(err)
 		}
 		d.expectExit(3)
 		d.expectLines("stdout", d.outLines()[1:], []string{jsonOut(`{"last":"words"}`, "sh", strconv.Itoa(o))})
-		d.expectInOrder("stderr", d.errLines(),
+		d.expectInOrder("stderr", withoutDebug(d.errLines()),
 			warn("sh/%d: adopting reparented child process with PID %d: /bin/sh ./orphan.sh", o, o),
 			info("sh/%d: PID %d finished with status 7", o, o),
 			info("web/run: terminating"),

@@ -22,11 +22,12 @@ type adoptJob struct {
 	name       string
 	r          *redirection // nil until the first step
 	outW, errW int          // our pipes' write ends, held until the job ends
+	queued     time.Time
 }
 
 // adoptOutput queues the redirection of an adopted process's output.
 func (s *Supervisor) adoptOutput(p *process, name string) {
-	s.adoptions = append(s.adoptions, &adoptJob{p: p, name: name, outW: -1, errW: -1})
+	s.adoptions = append(s.adoptions, &adoptJob{p: p, name: name, outW: -1, errW: -1, queued: s.now})
 }
 
 // adoptSome runs due redirection steps, oldest job first, for one slice
@@ -111,6 +112,9 @@ func (s *Supervisor) warnRedirect(j *adoptJob, pid int, err error) {
 // they close themselves at EOF.
 func (s *Supervisor) endAdoption(j *adoptJob) {
 	if j.r != nil {
+		if n := j.r.processes(); n > 0 {
+			s.out.debugf("%s: output redirected (%d processes, %s after adoption)", j.p.label, n, time.Since(j.queued).Round(time.Microsecond))
+		}
 		j.r.close()
 	}
 	closeFds(j.outW, j.errW)

@@ -33,6 +33,7 @@ type redirection struct {
 	steps    []redirectStep // in order; retried ones go back at the end
 	seen     map[int]bool
 	maxTries int
+	switched int         // processes switched so far
 	stats    *adoptStats // measurements, when asked for
 }
 
@@ -72,6 +73,9 @@ func newRedirection(pid, outW, errW int) (*redirection, error) {
 
 func (r *redirection) close() { r.courier.close() }
 
+// processes is how many processes were switched.
+func (r *redirection) processes() int { return r.switched }
+
 // pending reports processes left to switch.
 func (r *redirection) pending() bool { return len(r.steps) > 0 }
 
@@ -100,6 +104,7 @@ func (r *redirection) step(now time.Time) (pid int, err error) {
 	err = r.switchProcess(st, st.tries == r.maxTries)
 	switch {
 	case err == nil:
+		r.switched++
 		r.addChildren(st.pid)
 	case isTransient(err) && st.tries < r.maxTries:
 		st.due = now.Add(firstRetry << (2 * (st.tries - 1)))

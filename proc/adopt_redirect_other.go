@@ -26,6 +26,7 @@ func (*redirection) step(time.Time) (int, error) { return 0, nil }
 func (*redirection) pending() bool               { return false }
 func (*redirection) due() time.Time              { return time.Time{} }
 func (*redirection) close()                      {}
+func (*redirection) processes() int              { return 0 }
 
 // ptraceReport: without injection dinit traces nothing, so no stop and no
 // end is a tracee's; every end goes to the reaper.

@@ -38,7 +38,7 @@ func messages(s *Supervisor) []string {
 	}
 	var lines []string
 	for _, l := range strings.Split(strings.TrimSuffix(text, "\n"), "\n") {
-		if !strings.Contains(l, "redirecting output took") { // a duration
+		if !strings.Contains(l, ": output redirected (") { // a duration
 			lines = append(lines, l)
 		}
 	}

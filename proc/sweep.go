@@ -39,9 +39,10 @@ func (s *Supervisor) sweepIfBlind() {
 }
 
 // blind: shutting down as PID 1 with /proc unreadable, every process we
-// know of ended, and still pipes open or ended children unseen.
+// know of ended, and still pipes open or children we cannot see.
 func (s *Supervisor) blind() bool {
-	return s.shutting && s.self == 1 && s.reparent.listErr != nil && len(s.procs) == 0 && s.out.open > 0
+	return s.shutting && s.self == 1 && s.reparent.listErr != nil && len(s.procs) == 0 &&
+		(s.out.open > 0 || hasChildren())
 }
 
 // sweepDeadline is when the sweep's SIGKILL is due (Never when none is).

@@ -52,6 +52,9 @@ func TestBlindSweepConditions(t *testing.T) {
 		"a process of ours": func() { s.procs[5000007] = &process{pid: 5000007} },
 		"no pipe open":      func() { s.out.open = 0 },
 	} {
+		if name == "no pipe open" && hasChildren() {
+			continue // a child of the test process would be one we cannot see
+		}
 		save := *s
 		procs := map[int]*process{}
 		s.procs = procs

@@ -57,7 +57,9 @@ func (s *Supervisor) allEnded() bool {
 		s.reparent.due = s.now
 		return false
 	}
-	return true
+	// Without /proc: children we cannot name are still children (their
+	// ends wake us with SIGCHLD; the blind sweep ends them as PID 1).
+	return err == nil || !hasChildren()
 }
 
 // deadline is when the loop must wake up at the latest.

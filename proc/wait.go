@@ -51,6 +51,14 @@ func peekExited() (int, error) {
 	return 0, nil
 }
 
+// hasChildren reports whether we have any child at all, ended or not,
+// without /proc: waitid fails with ECHILD only when there is none.
+func hasChildren() bool {
+	var info unix.Siginfo
+	err := unix.Waitid(unix.P_ALL, 0, &info, unix.WEXITED|unix.WNOHANG|unix.WNOWAIT|unix.WALL, nil)
+	return !errors.Is(err, unix.ECHILD)
+}
+
 // reapPID collects the status of an ended child. ok is false when pid was
 // not reapable (already reaped, or not ended yet).
 func reapPID(pid int) (st exitStatus, ok bool) {

@@ -93,3 +93,19 @@ func modeLog(args []string) int {
 		}
 	}
 }
+
+// modeTick writes {"t":<unix nanoseconds>} every period until it is killed:
+// the reader can tell how late each line reached it.
+func modeTick(args []string) int {
+	if len(args) != 1 {
+		return usage("want tick PERIOD")
+	}
+	period, err := optDuration(args, 0, 0)
+	if err != nil || period <= 0 {
+		return usage("bad period " + strconv.Quote(args[0]))
+	}
+	for {
+		outLine(append(strconv.AppendInt([]byte(`{"t":`), time.Now().UnixNano(), 10), '}'))
+		time.Sleep(period)
+	}
+}

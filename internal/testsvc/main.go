@@ -32,6 +32,7 @@
 //	fds                {"fds":[0,1,2]}: the open descriptors, from /proc/self/fd
 //	terminate          {"msg":"terminating","pid":<DINIT_PID>}, SIGTERM to DINIT_PID, exit 0
 //	log                read stdin, write each line as {"via":"log","line":"<line>"}, exit 0 at EOF
+//	tick PERIOD        {"t":<unix nanoseconds>} every PERIOD, until killed
 //
 // Delays are Go durations ("250ms", "1s"). A usage error exits 2 with a message on stderr.
 //
@@ -64,6 +65,7 @@ func init() {
 		"fds":         modeFDs,
 		"terminate":   modeTerminate,
 		"log":         modeLog,
+		"tick":        modeTick,
 	}
 }
 

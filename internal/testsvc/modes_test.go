@@ -214,3 +214,12 @@ func TestLog(t *testing.T) {
 		t.Errorf("got %q code %d, want %q", stdout, code, want)
 	}
 }
+
+func TestTickMode(t *testing.T) {
+	if code := run([]string{"testsvc", "tick"}); code != 2 {
+		t.Fatalf("tick without a period: exit %d, want 2", code)
+	}
+	if code := run([]string{"testsvc", "tick", "0s"}); code != 2 {
+		t.Fatalf("tick 0s: exit %d, want 2", code)
+	}
+}
