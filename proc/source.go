@@ -88,7 +88,7 @@ func (s *source) close() {
 }
 
 // Line routes one line. This is the per-line hot path: no allocation.
-func (s *source) Line(b []byte, k linebuf.Kind) {
+func (s *source) Line(b []byte, k linebuf.Kind) bool {
 	o := s.out
 	ts := o.clock.Bytes()
 	switch {
@@ -103,6 +103,7 @@ func (s *source) Line(b []byte, k linebuf.Kind) {
 	default:
 		s.jsonLine(b, ts)
 	}
+	return true
 }
 
 func (s *source) jsonLine(b, ts []byte) {
