@@ -82,21 +82,25 @@ func (o *output) markReady(s *source) {
 func (o *output) hasReady() bool { return len(o.ready) > 0 && !o.backpressured() }
 
 // readTurn gives every ready source one read, in queue order, until the
-// sinks are full. A source that may hold more goes to the back of the queue.
+// sinks are full. A source that may hold more goes to the back of the queue:
+// behind the ones backpressure stopped this turn from reading, or these
+// would wait while the first few sources of the queue took every turn.
 func (o *output) readTurn() {
 	batch := o.ready
 	o.ready = o.spare[:0]
+	again := batch[:0] // read this turn and may hold more; overwrites batch[:i]
 	for i, s := range batch {
 		if o.backpressured() {
 			o.ready = append(o.ready, batch[i:]...)
 			break
 		}
 		if s.readOnce(o.readBuf) {
-			o.ready = append(o.ready, s)
+			again = append(again, s)
 		} else {
 			s.queued = false
 		}
 	}
+	o.ready = append(o.ready, again...)
 	clear(batch)
 	o.spare = batch[:0]
 }
