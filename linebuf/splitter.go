@@ -47,7 +47,9 @@ func (k Kind) String() string {
 // Line reports whether the Splitter may go on. false (the caller's output is
 // full: backpressure) makes [Splitter.Write] stop at the end of the current
 // line and hand back the bytes it has not split yet.
-type Emitter interface{ Line(b []byte, k Kind) (more bool) }
+type Emitter interface {
+	Line(b []byte, k Kind) (more bool)
+}
 
 // Splitter splits one byte stream into lines. The zero value splits with
 // [DefaultLimit]; call [Splitter.Init] for another limit. A Splitter is not
