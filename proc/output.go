@@ -24,6 +24,13 @@ type output struct {
 	spare   []*source
 	open    int // sources not yet at EOF
 	readBuf []byte
+
+	// Backpressure inside a read: when the sinks fill up while a read is
+	// being split, the rest of it stays in readBuf, and restOf splits it
+	// before any source reads again. So one read adds at most one line
+	// past sinkHigh, whatever the lengths of its lines and of the label.
+	rest   []byte
+	restOf *source
 }
 
 func newOutput(l *loop.Loop, level Level, json bool) *output {
@@ -86,6 +93,9 @@ func (o *output) hasReady() bool { return len(o.ready) > 0 && !o.backpressured()
 // behind the ones backpressure stopped this turn from reading, or these
 // would wait while the first few sources of the queue took every turn.
 func (o *output) readTurn() {
+	if !o.splitRest() {
+		return
+	}
 	batch := o.ready
 	o.ready = o.spare[:0]
 	again := batch[:0] // read this turn and may hold more; overwrites batch[:i]
@@ -103,4 +113,16 @@ func (o *output) readTurn() {
 	o.ready = append(o.ready, again...)
 	clear(batch)
 	o.spare = batch[:0]
+}
+
+// splitRest goes on splitting the rest of a read that backpressure stopped,
+// and reports whether all of it is done: readBuf is then free for the next
+// read.
+func (o *output) splitRest() bool {
+	if s := o.restOf; s != nil {
+		rest := o.rest
+		o.rest, o.restOf = nil, nil
+		s.split(rest)
+	}
+	return o.restOf == nil
 }

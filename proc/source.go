@@ -20,7 +20,7 @@ type source struct {
 	queued bool // in out.ready
 	hup    bool // every writer has closed: read on until EOF
 	closed bool
-	split  linebuf.Splitter
+	lines  linebuf.Splitter
 }
 
 // newSource makes a pipe whose read end we watch; the caller hands the write
@@ -34,7 +34,7 @@ func (o *output) newSource(name, stage string, stdout bool) (*source, int, error
 	if stdout && o.json {
 		s.meta = fmtjson.AppendMeta(nil, name, stage)
 	}
-	s.split.Init(linebuf.DefaultLimit)
+	s.lines.Init(linebuf.DefaultLimit)
 	// Edge-triggered: a source stays in out.ready until it has been read
 	// dry, so pausing it for backpressure needs no epoll_ctl.
 	if s.tok, err = o.loop.Add(r, loop.In|loop.Edge, s); err != nil {
@@ -58,11 +58,11 @@ func (s *source) readOnce(buf []byte) bool {
 	n, err := unix.Read(s.fd, buf)
 	switch {
 	case n > 0:
-		s.split.Write(buf[:n], s)
+		s.split(buf[:n])
 		// A short read emptied the pipe and a later write raises a new
 		// edge; but the hang-up edge may have come with the data we just
 		// read, and no edge follows it: then read on to EOF.
-		return n == len(buf) || s.hup
+		return n == len(buf) || s.hup || s.out.restOf == s
 	case err == nil: // EOF: every writer closed the pipe
 		s.close()
 	case errors.Is(err, unix.EINTR):
@@ -75,19 +75,31 @@ func (s *source) readOnce(buf []byte) bool {
 	return false
 }
 
+// split splits bytes read from the pipe into lines. When the sinks fill up
+// on the way, the bytes not split yet are kept for the next turn.
+func (s *source) split(p []byte) {
+	if rest := s.lines.Write(p, s); len(rest) > 0 {
+		s.out.rest, s.out.restOf = rest, s
+	}
+}
+
 // close emits the last unterminated line and stops watching the pipe.
 func (s *source) close() {
 	if s.closed {
 		return
 	}
-	s.split.Close(s)
+	for s.out.restOf == s { // not reached today: a read comes first
+		s.out.splitRest()
+	}
+	s.lines.Close(s)
 	s.closed = true
 	_ = s.out.loop.Remove(s.tok)
 	closeFds(s.fd)
 	s.out.open--
 }
 
-// Line routes one line. This is the per-line hot path: no allocation.
+// Line routes one line, and asks for the next one only while the sinks have
+// room. This is the per-line hot path: no allocation.
 func (s *source) Line(b []byte, k linebuf.Kind) bool {
 	o := s.out
 	ts := o.clock.Bytes()
@@ -103,7 +115,7 @@ func (s *source) Line(b []byte, k linebuf.Kind) bool {
 	default:
 		s.jsonLine(b, ts)
 	}
-	return true
+	return !o.backpressured()
 }
 
 func (s *source) jsonLine(b, ts []byte) {
