@@ -31,6 +31,8 @@ type output struct {
 	// past sinkHigh, whatever the lengths of its lines and of the label.
 	rest   []byte
 	restOf *source
+
+	partials partials // memory pinned by unterminated lines, bounded
 }
 
 func newOutput(l *loop.Loop, level Level, json bool) *output {

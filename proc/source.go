@@ -21,6 +21,9 @@ type source struct {
 	hup    bool // every writer has closed: read on until EOF
 	closed bool
 	lines  linebuf.Splitter
+	held   int  // what lines pins for a partial line, as out.partials counts it
+	holder int  // 1 + index in out.partials.holders; 0: not there
+	budget bool // a piece is being cut for the partial-line budget
 }
 
 // newSource makes a pipe whose read end we watch; the caller hands the write
@@ -81,6 +84,15 @@ func (s *source) split(p []byte) {
 	if rest := s.lines.Write(p, s); len(rest) > 0 {
 		s.out.rest, s.out.restOf = rest, s
 	}
+	s.out.account(s)
+}
+
+// cut emits the partial line now, as a piece: the partial lines of all
+// sources take more than their budget.
+func (s *source) cut() {
+	s.budget = true
+	s.lines.Cut(s)
+	s.budget = false
 }
 
 // close emits the last unterminated line and stops watching the pipe.
@@ -92,6 +104,7 @@ func (s *source) close() {
 		s.out.splitRest()
 	}
 	s.lines.Close(s)
+	s.out.account(s)
 	s.closed = true
 	_ = s.out.loop.Remove(s.tok)
 	closeFds(s.fd)
@@ -143,7 +156,11 @@ func (s *source) jsonLine(b, ts []byte) {
 // stream it came from: it cannot be one JSON object.
 func (s *source) piece(b []byte, k linebuf.Kind) {
 	o := s.out
-	if k == linebuf.FirstPiece {
+	switch {
+	case k != linebuf.FirstPiece:
+	case s.budget:
+		o.warnf("%s: unterminated lines exceed %d bytes in total, emitting it in pieces", s.label, o.partials.limit())
+	default:
 		o.warnf("%s: line longer than %d bytes, emitting it in pieces", s.label, linebuf.DefaultLimit)
 	}
 	o.stderr.buf = fmtjson.AppendPrefixed(o.stderr.buf, o.clock.Bytes(), s.label, b)
