@@ -33,7 +33,7 @@ func (o *output) newSource(name, stage string, stdout bool) (*source, int, error
 	if err != nil {
 		return nil, -1, err
 	}
-	s := &source{out: o, fd: r, label: []byte(name + "/" + stage), stdout: stdout}
+	s := &source{out: o, fd: r, label: appendEscaped(nil, name+"/"+stage), stdout: stdout}
 	if stdout && o.json {
 		s.meta = fmtjson.AppendMeta(nil, name, stage)
 	}
