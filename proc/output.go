@@ -33,6 +33,7 @@ type output struct {
 	restOf *source
 
 	partials partials // memory pinned by unterminated lines, bounded
+	dropped  int      // messages of ours dropped while stderr was full
 }
 
 func newOutput(l *loop.Loop, level Level, json bool) *output {
@@ -77,6 +78,7 @@ func (o *output) flush() {
 			o.errorf("writing to stdout: %v; discarding stdout from now on", s.broken)
 		}
 	}
+	o.reportDropped()
 }
 
 // markReady queues a source for reading in this or the next turn.

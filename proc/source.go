@@ -144,12 +144,7 @@ func (s *source) jsonLine(b, ts []byte) {
 		o.stderr.buf = fmtjson.AppendPrefixed(o.stderr.buf, ts, s.label, b)
 		return
 	}
-	e := append(o.stderr.buf, ts...)
-	e = append(e, " dinit: warning: "...)
-	e = append(e, s.label...)
-	e = append(e, ": not JSON stdout: "...)
-	e = append(e, b...)
-	o.stderr.buf = append(e, '\n')
+	o.notJSON(s.label, b)
 }
 
 // piece emits a part of a line longer than the limit, to stderr, whatever
