@@ -69,16 +69,23 @@ func (o *output) pending() int { return o.stdout.pending() + o.stderr.pending() 
 
 // flush writes what the sinks hold, as far as they take it now.
 func (o *output) flush() {
-	for _, s := range []*sink{o.stderr, o.stdout} {
-		wasBroken := s.broken != nil
-		if s.pending() > 0 || s.writable {
-			s.flush()
-		}
-		if !wasBroken && s.broken != nil && s == o.stdout {
-			o.errorf("writing to stdout: %v; discarding stdout from now on", s.broken)
-		}
-	}
+	o.flushSink(o.stderr, "stderr")
+	o.flushSink(o.stdout, "stdout")
 	o.reportDropped()
+}
+
+func (o *output) flushSink(s *sink, name string) {
+	wasBroken := s.broken != nil
+	if s.pending() > 0 || s.writable {
+		s.flush()
+	}
+	if !wasBroken && s.broken != nil && s == o.stdout {
+		o.errorf("writing to stdout: %v; discarding stdout from now on", s.broken)
+	}
+	if s.shrunk {
+		s.shrunk = false
+		o.warnf("writing to %s: a line is too long for one message of the socket; sending lines longer than %d bytes in pieces", name, s.maxMsg)
+	}
 }
 
 // markReady queues a source for reading in this or the next turn.
