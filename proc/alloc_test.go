@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/dinit-dev/dinit/linebuf"
+	"golang.org/x/sys/unix"
 )
 
 // The relay's per-line path must not allocate once the sinks have grown:
@@ -62,5 +63,27 @@ func TestReadTurnDoesNotAllocate(t *testing.T) {
 	turn()
 	if n := testing.AllocsPerRun(200, turn); n != 0 {
 		t.Errorf("a read turn allocates %v times", n)
+	}
+}
+
+// On a message socket each line is one send: that is per line too.
+func TestMessageFlushDoesNotAllocate(t *testing.T) {
+	ours, theirs := socketPair(t, unix.SOCK_DGRAM)
+	if err := unix.SetNonblock(theirs, true); err != nil {
+		t.Fatal(err)
+	}
+	s, _ := openSink(ours)
+	lines := []byte(strings.Repeat("a line\n", 10))
+	buf := make([]byte, 64)
+	flush := func() {
+		s.buf = append(s.buf, lines...)
+		s.flush()
+		for i := 0; i < 10; i++ {
+			_, _ = unix.Read(theirs, buf) // one datagram (Recvfrom would allocate its address)
+		}
+	}
+	flush()
+	if n := testing.AllocsPerRun(200, flush); n != 0 {
+		t.Errorf("a flush to a datagram socket allocates %v times", n)
 	}
 }
