@@ -12,6 +12,14 @@ const readSize = 64 << 10
 
 // output turns what services write into our stdout and stderr. It owns the
 // two sinks, the sources (pipe read ends) and the per-turn timestamp.
+//
+// Its memory is bounded whatever services write and whoever stops reading:
+// reading stops once a sink holds sinkHigh (256 KiB), and one read adds at
+// most one line past that (up to linebuf.DefaultLimit plus its prefix) and
+// one piece cut for the partial-line budget; our own messages on stderr
+// are capped at msgDropAll (logger.go); unterminated lines of all sources
+// pin at most partialBudget together (partial.go); one read buffer serves
+// every source.
 type output struct {
 	loop   *loop.Loop
 	stdout *sink

@@ -14,7 +14,7 @@ type source struct {
 	out    *output
 	fd     int
 	tok    loop.Token
-	label  []byte // "web/run": the attribution of every line
+	label  []byte // "web/run": the attribution of every line, escaped (escape.go)
 	meta   []byte // the fixed part of the appended JSON fields (stdout only)
 	stdout bool
 	queued bool // in out.ready
@@ -64,7 +64,8 @@ func (s *source) readOnce(buf []byte) bool {
 		s.split(buf[:n])
 		// A short read emptied the pipe and a later write raises a new
 		// edge; but the hang-up edge may have come with the data we just
-		// read, and no edge follows it: then read on to EOF.
+		// read, and no edge follows it: then read on to EOF. A read that
+		// backpressure cut short still has its rest to split.
 		return n == len(buf) || s.hup || s.out.restOf == s
 	case err == nil: // EOF: every writer closed the pipe
 		s.close()
