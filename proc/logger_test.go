@@ -87,3 +87,16 @@ func TestDroppedCountIsLoggedWhenStderrDrains(t *testing.T) {
 		t.Fatalf("last line %q", last)
 	}
 }
+
+// With only errors logged, the count of dropped ones is an error too.
+func TestDroppedCountAtLevelError(t *testing.T) {
+	o := testOutput(LevelError, false)
+	o.stderr.buf = make([]byte, msgDropAll)
+	o.errorf("lost")
+	o.warnf("not logged at this level")
+	o.stderr.buf = o.stderr.buf[:0]
+	o.flush() // stderr (fd -1) holds nothing: nothing is written
+	if got := string(o.stderr.buf); got != "2026-11-28T13:57:31.420Z dinit: error: dropped 1 message while stderr was not read\n" {
+		t.Fatalf("got %q", got)
+	}
+}
