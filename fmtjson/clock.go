@@ -43,14 +43,6 @@ func (c *Clock) Bytes() []byte {
 	return c.buf[:]
 }
 
-// AppendTimestamp appends t in the Clock's format, for tests and one-off
-// messages.
-func AppendTimestamp(dst []byte, t time.Time) []byte {
-	var buf [StampLen]byte
-	formatStamp(&buf, t)
-	return append(dst, buf[:]...)
-}
-
 // formatStamp writes t as "2006-01-02T15:04:05.000Z" in UTC. It is written
 // by hand because time.AppendFormat parses its layout on every call.
 func formatStamp(buf *[StampLen]byte, t time.Time) {

@@ -6,7 +6,14 @@ import (
 	"time"
 )
 
-func TestAppendTimestamp(t *testing.T) {
+// stamp formats t as a fresh Clock shows it.
+func stamp(t time.Time) string {
+	var c Clock
+	c.Set(t)
+	return string(c.Bytes())
+}
+
+func TestStamp(t *testing.T) {
 	cet := time.FixedZone("CET", 3600)
 	cases := []struct {
 		t    time.Time
@@ -27,21 +34,21 @@ func TestAppendTimestamp(t *testing.T) {
 		{time.Unix(-1, 0), "1969-12-31T23:59:59.000Z"},
 	}
 	for _, c := range cases {
-		if got := string(AppendTimestamp(nil, c.t)); got != c.want {
+		if got := stamp(c.t); got != c.want {
 			t.Errorf("%v: got %s want %s", c.t, got, c.want)
 		}
 	}
 }
 
-// TestAppendTimestampLikeTimeFormat compares with the time package on
-// random times of the years a container runs in.
-func TestAppendTimestampLikeTimeFormat(t *testing.T) {
+// TestStampLikeTimeFormat compares with the time package on random times
+// of the years a container runs in.
+func TestStampLikeTimeFormat(t *testing.T) {
 	r := rand.New(rand.NewPCG(1, 2))
 	zones := []*time.Location{time.UTC, time.FixedZone("x", -7*3600-1800), time.FixedZone("y", 13*3600)}
 	for i := 0; i < 100000; i++ {
 		tm := time.Unix(0, r.Int64N(1<<62)).In(zones[i%len(zones)])
 		want := tm.UTC().Format("2006-01-02T15:04:05.000Z")
-		if got := string(AppendTimestamp(nil, tm)); got != want {
+		if got := stamp(tm); got != want {
 			t.Fatalf("%v: got %s want %s", tm, got, want)
 		}
 	}

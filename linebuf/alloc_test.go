@@ -8,7 +8,7 @@ import "testing"
 // event loop holds its emitter.
 type nop struct{}
 
-func (nop) Line([]byte, Kind) {}
+func (nop) Line([]byte, Kind) bool { return true }
 
 // TestWriteDoesNotAllocate covers the steady state of a busy pipe: reads
 // whose last line straddles into the next read, so the pooled storage is

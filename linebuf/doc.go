@@ -19,4 +19,14 @@
 // stalls the writer, while the rest of the stream still flows. A line of
 // exactly limit bytes is always [Whole], however the reads cut it: the piece is
 // cut only once the byte after the limit is seen and is not '\n'.
+//
+// Backpressure inside a read: the [Emitter] may ask to stop (its output is
+// full); [Splitter.Write] then stops at the end of the current line and
+// hands back the bytes it has not split, so one read never produces more
+// than one line past the caller's bound, however short its lines are.
+//
+// A caller that serves many pipes bounds what all their partial lines pin
+// together by adding up [Splitter.Held] and, past its budget, calling
+// [Splitter.Cut]: the partial line is emitted at once as a piece, and the
+// rest of that line follows as pieces.
 package linebuf

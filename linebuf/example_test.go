@@ -8,7 +8,7 @@ import (
 
 type printer struct{}
 
-func (printer) Line(b []byte, k linebuf.Kind) { fmt.Printf("%v %q\n", k, b) }
+func (printer) Line(b []byte, k linebuf.Kind) bool { fmt.Printf("%v %q\n", k, b); return true }
 
 func ExampleSplitter() {
 	var s linebuf.Splitter

@@ -6,7 +6,8 @@ import (
 )
 
 // FuzzSplitter feeds a stream in reads whose sizes come from chunks, with a
-// small limit so that overlong lines are common, and checks the lines against
+// small limit so that overlong lines are common and an emitter that asks to
+// stop on the calls set in stops, and checks the lines against
 // the bytes.Split reference and the storage bound (the recorder and split
 // check the bound during and after every write).
 func FuzzSplitter(f *testing.F) {
@@ -23,12 +24,13 @@ func FuzzSplitter(f *testing.F) {
 		strings.Repeat("x", 300) + "\r",
 	}
 	for _, s := range seeds {
-		f.Add([]byte(s), []byte{1, 7, 0, 64, 3}, uint8(8))
-		f.Add([]byte(s), []byte{255}, uint8(0))
+		f.Add([]byte(s), []byte{1, 7, 0, 64, 3}, uint8(8), uint64(0))
+		f.Add([]byte(s), []byte{255}, uint8(0), uint64(0b1011))
+		f.Add([]byte(s), []byte{5}, uint8(3), ^uint64(0))
 	}
-	f.Fuzz(func(t *testing.T, stream, chunks []byte, limit uint8) {
+	f.Fuzz(func(t *testing.T, stream, chunks []byte, limit uint8, stops uint64) {
 		lim := int(limit)%64 + 1
-		got := split(t, stream, lim, sizes(chunks, len(stream))...)
+		got := splitStopping(t, stream, lim, stops, sizes(chunks, len(stream))...)
 		if ok, diff := same(got, reference(stream, lim)); !ok {
 			t.Fatalf("limit %d, chunks %v:\n%s", lim, chunks, diff)
 		}

@@ -16,15 +16,20 @@ type rec struct {
 func (r rec) String() string { return fmt.Sprintf("%v%q", r.k, r.s) }
 
 // recorder is an Emitter that copies every line and checks the Splitter's
-// bound while the line is being emitted.
+// bound while the line is being emitted. It asks the Splitter to stop on the
+// calls whose bit is set in stops (call n uses bit n%64), and checks that
+// nothing but pieces of the same line comes after it asked.
 type recorder struct {
-	t     testing.TB
-	s     *Splitter
-	limit int
-	got   []rec
+	t       testing.TB
+	s       *Splitter
+	limit   int
+	got     []rec
+	stops   uint64
+	calls   int
+	stopped bool // a Line call of the current Write returned false
 }
 
-func (r *recorder) Line(b []byte, k Kind) {
+func (r *recorder) Line(b []byte, k Kind) bool {
 	r.t.Helper()
 	if len(b) == 0 {
 		r.t.Errorf("empty line emitted (kind %v)", k)
@@ -32,10 +37,42 @@ func (r *recorder) Line(b []byte, k Kind) {
 	if len(b) > r.limit {
 		r.t.Errorf("line of %d bytes emitted, limit %d", len(b), r.limit)
 	}
-	if n := r.s.Buffered(); n > r.limit {
-		r.t.Errorf("Buffered() = %d during emit, limit %d", n, r.limit)
+	if n := buffered(r.s); n > r.limit {
+		r.t.Errorf("buffered %d bytes during emit, limit %d", n, r.limit)
+	}
+	if r.stopped && k != Piece {
+		r.t.Errorf("%v %q emitted after the emitter asked to stop", k, b)
 	}
 	r.got = append(r.got, rec{string(b), k})
+	more := r.stops&(1<<(r.calls%64)) == 0
+	r.calls++
+	r.stopped = r.stopped || !more
+	return more
+}
+
+// write feeds p to the Splitter as a caller does: the rest that Write hands
+// back goes in again until all of p is consumed.
+func (r *recorder) write(p []byte) {
+	r.t.Helper()
+	for {
+		r.stopped = false
+		rest := r.s.Write(p, r)
+		if len(rest) == 0 {
+			return
+		}
+		if !r.stopped || len(rest) >= len(p) {
+			r.t.Fatalf("Write handed back %d of %d bytes (asked to stop: %v)", len(rest), len(p), r.stopped)
+		}
+		p = rest
+	}
+}
+
+// buffered is the length of the partial line held.
+func buffered(s *Splitter) int {
+	if s.part == nil {
+		return 0
+	}
+	return len(s.part.B)
 }
 
 // reference computes the lines of a whole stream by the rules of the package,
@@ -72,21 +109,28 @@ func appendRef(out []rec, line []byte, limit int) []rec {
 // the storage bound after every write and that nothing is held after Close.
 func split(t testing.TB, stream []byte, limit int, sizes ...int) []rec {
 	t.Helper()
+	return splitStopping(t, stream, limit, 0, sizes...)
+}
+
+// splitStopping is split with an emitter that asks to stop on the calls
+// given by stops (see recorder).
+func splitStopping(t testing.TB, stream []byte, limit int, stops uint64, sizes ...int) []rec {
+	t.Helper()
 	s := &Splitter{}
 	s.Init(limit)
 	eff := s.lim()
-	r := &recorder{t: t, s: s, limit: eff}
+	r := &recorder{t: t, s: s, limit: eff, stops: stops}
 	for _, n := range sizes {
 		n = min(n, len(stream))
-		s.Write(stream[:n], r)
+		r.write(stream[:n])
 		stream = stream[n:]
 		checkHeld(t, s, eff)
 	}
-	s.Write(stream, r)
+	r.write(stream)
 	checkHeld(t, s, eff)
 	s.Close(r)
-	if s.part != nil || s.Buffered() != 0 || s.long {
-		t.Errorf("after Close: part=%v Buffered=%d long=%v", s.part != nil, s.Buffered(), s.long)
+	if s.part != nil || buffered(s) != 0 || s.long {
+		t.Errorf("after Close: part=%v Buffered=%d long=%v", s.part != nil, buffered(s), s.long)
 	}
 	return r.got
 }
@@ -95,8 +139,8 @@ func split(t testing.TB, stream []byte, limit int, sizes ...int) []rec {
 // and a pooled buffer held only while a partial line is pending.
 func checkHeld(t testing.TB, s *Splitter, limit int) {
 	t.Helper()
-	if n := s.Buffered(); n > limit {
-		t.Errorf("Buffered() = %d, limit %d", n, limit)
+	if n := buffered(s); n > limit {
+		t.Errorf("buffered %d bytes, limit %d", n, limit)
 	}
 	if s.part != nil && len(s.part.B) == 0 {
 		t.Errorf("an empty pooled buffer is held")

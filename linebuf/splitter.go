@@ -43,7 +43,13 @@ func (k Kind) String() string {
 
 // Emitter receives lines. b is only valid during the call: it may point into
 // the caller's read buffer or into pooled storage that is reused afterwards.
-type Emitter interface{ Line(b []byte, k Kind) }
+//
+// Line reports whether the Splitter may go on. false (the caller's output is
+// full: backpressure) makes [Splitter.Write] stop at the end of the current
+// line and hand back the bytes it has not split yet.
+type Emitter interface {
+	Line(b []byte, k Kind) (more bool)
+}
 
 // Splitter splits one byte stream into lines. The zero value splits with
 // [DefaultLimit]; call [Splitter.Init] for another limit. A Splitter is not
@@ -56,8 +62,9 @@ type Splitter struct {
 	// limit is the line limit; 0 means DefaultLimit. int32 keeps the struct
 	// at 16 bytes: it is embedded once per pipe.
 	limit int32
-	// long is set while inside a line longer than the limit, after its
-	// FirstPiece was emitted.
+	// long is set while inside a line emitted in pieces, after its
+	// FirstPiece: a line longer than the limit, or one cut by [Splitter.Cut]
+	// (then part may be nil).
 	long bool
 }
 
@@ -69,13 +76,15 @@ func (s *Splitter) Init(limit int) {
 	s.limit = int32(min(max(limit, 0), math.MaxInt32))
 }
 
-// Buffered returns how many bytes of an unterminated line are held, at most
-// the limit.
-func (s *Splitter) Buffered() int {
+// Held returns the memory, in bytes, that the Splitter pins for an
+// unterminated line: the capacity of its storage (a pooled buffer may be
+// larger than the line it holds), 0 when it holds none. Callers that serve
+// many pipes add it up to bound what all partial lines pin together.
+func (s *Splitter) Held() int {
 	if s.part == nil {
 		return 0
 	}
-	return len(s.part.B)
+	return cap(s.part.B)
 }
 
 // lim returns the effective line limit.
@@ -89,41 +98,64 @@ func (s *Splitter) lim() int {
 // Write splits p, the bytes just read, and hands every line it completes to
 // e. Lines lying wholly inside p are passed as sub-slices of p (no copy); an
 // unterminated tail is copied, so the caller may reuse p after Write returns.
-func (s *Splitter) Write(p []byte, e Emitter) {
-	if s.part != nil {
-		p = s.extend(p, e)
+//
+// Write returns the bytes of p it has not consumed: none, unless e.Line
+// returned false; then Write stopped at the end of that line, and the caller
+// passes the rest to a later Write, before any newer bytes of the stream. So
+// the output one Write produces past the caller's limit is at most one line
+// (or one limit-sized piece).
+func (s *Splitter) Write(p []byte, e Emitter) (rest []byte) {
+	more := true
+	if s.part != nil || s.long {
+		p, more = s.extend(p, e)
 	}
 	lim := s.lim()
-	for len(p) > 0 {
+	for more && len(p) > 0 {
 		n := bytes.IndexByte(p, '\n')
 		if n < 0 {
 			s.hold(p, e)
-			return
+			return nil
 		}
 		if n <= lim {
-			emitWhole(p[:n], e) // the hot path: a line inside p
+			more = emitWhole(p[:n], e) // the hot path: a line inside p
 		} else {
-			s.finish(p[:n], e)
+			more = s.finish(p[:n], e)
 		}
 		p = p[n+1:]
 	}
+	return p
+}
+
+// Cut emits the unterminated line held so far as a piece, now, and returns
+// its storage to the pool: the caller's budget for partial lines is spent.
+// The piece is a FirstPiece unless the line was already being emitted in
+// pieces; the rest of the line follows as pieces. Cut does nothing when no
+// partial line is held.
+func (s *Splitter) Cut(e Emitter) {
+	if s.part == nil {
+		return
+	}
+	s.piece(s.part.B, e)
+	s.release()
 }
 
 // Close handles EOF: the final line, if it has no '\n', is emitted, and the
 // storage is released. The Splitter can then be used for a new stream.
 func (s *Splitter) Close(e Emitter) {
 	if s.part != nil {
-		s.last(s.part.B, e)
+		_ = s.last(s.part.B, e)
 		s.release()
 	}
 	s.long = false
 }
 
-// emitWhole emits a complete line that fits the limit.
-func emitWhole(b []byte, e Emitter) {
+// emitWhole emits a complete line that fits the limit, and reports whether
+// the emitter wants more.
+func emitWhole(b []byte, e Emitter) bool {
 	if b = trimCR(b); len(b) > 0 {
-		e.Line(b, Whole)
+		return e.Line(b, Whole)
 	}
+	return true
 }
 
 // trimCR removes one trailing '\r' (CRLF line ends from Windows-born tools).

@@ -12,6 +12,14 @@ const readSize = 64 << 10
 
 // output turns what services write into our stdout and stderr. It owns the
 // two sinks, the sources (pipe read ends) and the per-turn timestamp.
+//
+// Its memory is bounded whatever services write and whoever stops reading:
+// reading stops once a sink holds sinkHigh (256 KiB), and one read adds at
+// most one line past that (up to linebuf.DefaultLimit plus its prefix) and
+// one piece cut for the partial-line budget; our own messages on stderr
+// are capped at msgDropAll (logger.go); unterminated lines of all sources
+// pin at most partialBudget together (partial.go); one read buffer serves
+// every source.
 type output struct {
 	loop   *loop.Loop
 	stdout *sink
@@ -24,6 +32,16 @@ type output struct {
 	spare   []*source
 	open    int // sources not yet at EOF
 	readBuf []byte
+
+	// Backpressure inside a read: when the sinks fill up while a read is
+	// being split, the rest of it stays in readBuf, and restOf splits it
+	// before any source reads again. So one read adds at most one line
+	// past sinkHigh, whatever the lengths of its lines and of the label.
+	rest   []byte
+	restOf *source
+
+	partials partials // memory pinned by unterminated lines, bounded
+	dropped  int      // messages of ours dropped while stderr was full
 }
 
 func newOutput(l *loop.Loop, level Level, json bool) *output {
@@ -59,14 +77,22 @@ func (o *output) pending() int { return o.stdout.pending() + o.stderr.pending() 
 
 // flush writes what the sinks hold, as far as they take it now.
 func (o *output) flush() {
-	for _, s := range []*sink{o.stderr, o.stdout} {
-		wasBroken := s.broken != nil
-		if s.pending() > 0 || s.writable {
-			s.flush()
-		}
-		if !wasBroken && s.broken != nil && s == o.stdout {
-			o.errorf("writing to stdout: %v; discarding stdout from now on", s.broken)
-		}
+	o.flushSink(o.stderr, "stderr")
+	o.flushSink(o.stdout, "stdout")
+	o.reportDropped()
+}
+
+func (o *output) flushSink(s *sink, name string) {
+	wasBroken := s.broken != nil
+	if s.pending() > 0 || s.writable {
+		s.flush()
+	}
+	if !wasBroken && s.broken != nil && s == o.stdout {
+		o.errorf("writing to stdout: %v; discarding stdout from now on", s.broken)
+	}
+	if s.shrunk {
+		s.shrunk = false
+		o.warnf("writing to %s: a line is too long for one message of the socket; sending lines longer than %d bytes in pieces", name, s.maxMsg)
 	}
 }
 
@@ -82,21 +108,40 @@ func (o *output) markReady(s *source) {
 func (o *output) hasReady() bool { return len(o.ready) > 0 && !o.backpressured() }
 
 // readTurn gives every ready source one read, in queue order, until the
-// sinks are full. A source that may hold more goes to the back of the queue.
+// sinks are full. A source that may hold more goes to the back of the queue:
+// behind the ones backpressure stopped this turn from reading, or these
+// would wait while the first few sources of the queue took every turn.
 func (o *output) readTurn() {
+	if !o.splitRest() {
+		return
+	}
 	batch := o.ready
 	o.ready = o.spare[:0]
+	again := batch[:0] // read this turn and may hold more; overwrites batch[:i]
 	for i, s := range batch {
 		if o.backpressured() {
 			o.ready = append(o.ready, batch[i:]...)
 			break
 		}
 		if s.readOnce(o.readBuf) {
-			o.ready = append(o.ready, s)
+			again = append(again, s)
 		} else {
 			s.queued = false
 		}
 	}
+	o.ready = append(o.ready, again...)
 	clear(batch)
 	o.spare = batch[:0]
+}
+
+// splitRest goes on splitting the rest of a read that backpressure stopped,
+// and reports whether all of it is done: readBuf is then free for the next
+// read.
+func (o *output) splitRest() bool {
+	if s := o.restOf; s != nil {
+		rest := o.rest
+		o.rest, o.restOf = nil, nil
+		s.split(rest)
+	}
+	return o.restOf == nil
 }

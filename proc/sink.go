@@ -15,7 +15,8 @@ type writeMode uint8
 
 const (
 	modeWrite    writeMode = iota // nonblocking fd: write(2), EAGAIN waits for EPOLLOUT
-	modeSend                      // socket: send(2) with MSG_DONTWAIT
+	modeSend                      // stream socket: send(2) with MSG_DONTWAIT
+	modeMessage                   // datagram or seqpacket socket: one line per message
 	modeBlocking                  // regular file or a device epoll cannot watch: writes complete
 )
 
@@ -36,6 +37,8 @@ type sink struct {
 	twin     *sink  // the other sink when both reach the same file
 	broken   error  // a write failed for good: output is discarded
 	writable bool   // EPOLLOUT seen since the last flush attempt
+	maxMsg   int    // modeMessage: the longest message known to fit; 0 until one did not
+	shrunk   bool   // maxMsg went down since the output last warned of it
 }
 
 // Event records that the fd became writable.
@@ -93,8 +96,11 @@ func (s *sink) swap() {
 }
 
 func (s *sink) write(p []byte) (int, error) {
-	if s.mode == modeSend {
+	switch s.mode {
+	case modeSend:
 		return unix.SendmsgN(s.fd, p, nil, nil, unix.MSG_DONTWAIT|unix.MSG_NOSIGNAL)
+	case modeMessage:
+		return s.sendLine(p)
 	}
 	n, err := unix.Write(s.fd, p)
 	if n < 0 {
@@ -107,7 +113,8 @@ func (s *sink) write(p []byte) (int, error) {
 // the inherited fd would change the open file description we share with
 // whoever gave it to us (a shell's terminal, for one), so for pipes, FIFOs
 // and terminals we open our own description of the same object through
-// /proc/self/fd. Sockets get MSG_DONTWAIT per call. When /proc is missing we
+// /proc/self/fd. Sockets get MSG_DONTWAIT per call, and one message per
+// line when they keep message boundaries (sink_message.go). When /proc is missing we
 // fall back to setting O_NONBLOCK on the shared description.
 func openSink(fd int) (*sink, unix.Stat_t) {
 	var st unix.Stat_t
@@ -116,6 +123,9 @@ func openSink(fd int) (*sink, unix.Stat_t) {
 	}
 	switch st.Mode & unix.S_IFMT {
 	case unix.S_IFSOCK:
+		if isMessageSocket(fd) {
+			return &sink{fd: fd, mode: modeMessage}, st
+		}
 		return &sink{fd: fd, mode: modeSend}, st
 	case unix.S_IFIFO, unix.S_IFCHR:
 		path := "/proc/self/fd/" + strconv.Itoa(fd)

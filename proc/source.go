@@ -14,13 +14,16 @@ type source struct {
 	out    *output
 	fd     int
 	tok    loop.Token
-	label  []byte // "web/run": the attribution of every line
+	label  []byte // "web/run": the attribution of every line, escaped (escape.go)
 	meta   []byte // the fixed part of the appended JSON fields (stdout only)
 	stdout bool
 	queued bool // in out.ready
 	hup    bool // every writer has closed: read on until EOF
 	closed bool
-	split  linebuf.Splitter
+	lines  linebuf.Splitter
+	held   int  // what lines pins for a partial line, as out.partials counts it
+	holder int  // 1 + index in out.partials.holders; 0: not there
+	budget bool // a piece is being cut for the partial-line budget
 }
 
 // newSource makes a pipe whose read end we watch; the caller hands the write
@@ -30,11 +33,11 @@ func (o *output) newSource(name, stage string, stdout bool) (*source, int, error
 	if err != nil {
 		return nil, -1, err
 	}
-	s := &source{out: o, fd: r, label: []byte(name + "/" + stage), stdout: stdout}
+	s := &source{out: o, fd: r, label: appendEscaped(nil, name+"/"+stage), stdout: stdout}
 	if stdout && o.json {
 		s.meta = fmtjson.AppendMeta(nil, name, stage)
 	}
-	s.split.Init(linebuf.DefaultLimit)
+	s.lines.Init(linebuf.DefaultLimit)
 	// Edge-triggered: a source stays in out.ready until it has been read
 	// dry, so pausing it for backpressure needs no epoll_ctl.
 	if s.tok, err = o.loop.Add(r, loop.In|loop.Edge, s); err != nil {
@@ -58,11 +61,12 @@ func (s *source) readOnce(buf []byte) bool {
 	n, err := unix.Read(s.fd, buf)
 	switch {
 	case n > 0:
-		s.split.Write(buf[:n], s)
+		s.split(buf[:n])
 		// A short read emptied the pipe and a later write raises a new
 		// edge; but the hang-up edge may have come with the data we just
-		// read, and no edge follows it: then read on to EOF.
-		return n == len(buf) || s.hup
+		// read, and no edge follows it: then read on to EOF. A read that
+		// backpressure cut short still has its rest to split.
+		return n == len(buf) || s.hup || s.out.restOf == s
 	case err == nil: // EOF: every writer closed the pipe
 		s.close()
 	case errors.Is(err, unix.EINTR):
@@ -75,20 +79,42 @@ func (s *source) readOnce(buf []byte) bool {
 	return false
 }
 
+// split splits bytes read from the pipe into lines. When the sinks fill up
+// on the way, the bytes not split yet are kept for the next turn.
+func (s *source) split(p []byte) {
+	if rest := s.lines.Write(p, s); len(rest) > 0 {
+		s.out.rest, s.out.restOf = rest, s
+	}
+	s.out.account(s)
+}
+
+// cut emits the partial line now, as a piece: the partial lines of all
+// sources take more than their budget.
+func (s *source) cut() {
+	s.budget = true
+	s.lines.Cut(s)
+	s.budget = false
+}
+
 // close emits the last unterminated line and stops watching the pipe.
 func (s *source) close() {
 	if s.closed {
 		return
 	}
-	s.split.Close(s)
+	for s.out.restOf == s { // not reached today: a read comes first
+		s.out.splitRest()
+	}
+	s.lines.Close(s)
+	s.out.account(s)
 	s.closed = true
 	_ = s.out.loop.Remove(s.tok)
 	closeFds(s.fd)
 	s.out.open--
 }
 
-// Line routes one line. This is the per-line hot path: no allocation.
-func (s *source) Line(b []byte, k linebuf.Kind) {
+// Line routes one line, and asks for the next one only while the sinks have
+// room. This is the per-line hot path: no allocation.
+func (s *source) Line(b []byte, k linebuf.Kind) bool {
 	o := s.out
 	ts := o.clock.Bytes()
 	switch {
@@ -103,6 +129,7 @@ func (s *source) Line(b []byte, k linebuf.Kind) {
 	default:
 		s.jsonLine(b, ts)
 	}
+	return !o.backpressured()
 }
 
 func (s *source) jsonLine(b, ts []byte) {
@@ -118,19 +145,18 @@ func (s *source) jsonLine(b, ts []byte) {
 		o.stderr.buf = fmtjson.AppendPrefixed(o.stderr.buf, ts, s.label, b)
 		return
 	}
-	e := append(o.stderr.buf, ts...)
-	e = append(e, " dinit: warning: "...)
-	e = append(e, s.label...)
-	e = append(e, ": not JSON stdout: "...)
-	e = append(e, b...)
-	o.stderr.buf = append(e, '\n')
+	o.notJSON(s.label, b)
 }
 
 // piece emits a part of a line longer than the limit, to stderr, whatever
 // stream it came from: it cannot be one JSON object.
 func (s *source) piece(b []byte, k linebuf.Kind) {
 	o := s.out
-	if k == linebuf.FirstPiece {
+	switch {
+	case k != linebuf.FirstPiece:
+	case s.budget:
+		o.warnf("%s: unterminated lines exceed %d bytes in total, emitting it in pieces", s.label, o.partials.limit())
+	default:
 		o.warnf("%s: line longer than %d bytes, emitting it in pieces", s.label, linebuf.DefaultLimit)
 	}
 	o.stderr.buf = fmtjson.AppendPrefixed(o.stderr.buf, o.clock.Bytes(), s.label, b)

@@ -26,7 +26,7 @@ func testSource(o *output, name, stage string, stdout bool) *source {
 	if stdout && o.json {
 		s.meta = fmtjson.AppendMeta(nil, name, stage)
 	}
-	s.split.Init(linebuf.DefaultLimit)
+	s.lines.Init(linebuf.DefaultLimit)
 	return s
 }
 

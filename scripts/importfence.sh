@@ -27,8 +27,9 @@ while IFS='|' read -r pkg code tests; do
 	done
 done <<<"$listing"
 
-# fmt (and the reflect it brings) adds about 170 KiB to a binary that has to
-# stay under 2 MiB for FROM scratch images: the dinit binary must not link it.
+# fmt adds about 150 KiB (148 KiB measured: static, stripped, amd64, go1.26)
+# to a binary that has to stay under 2 MiB for FROM scratch images: the dinit
+# binary must not link it.
 if go list -deps ./cmd/dinit | grep -qx fmt; then
 	echo "importfence: cmd/dinit links fmt (use strconv and proc's appendf)" >&2
 	bad=1

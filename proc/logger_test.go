@@ -1,0 +1,102 @@
+package proc
+
+import (
+	"bytes"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+// With stderr never read, our messages stop growing its buffer: debug and
+// info go first, then warnings and errors; service lines are never dropped
+// (they come under backpressure instead). Once the reader has caught up, a
+// warning says how many messages were lost.
+func TestMessagesAreDroppedWhileStderrIsNotRead(t *testing.T) {
+	o := testOutput(LevelDebug, false) // a sink that is never flushed
+	arg := strings.Repeat("a", 100_000)
+	peak, infos, warns := 0, 0, 0
+	for i := 0; i < 4000; i++ {
+		o.infof("orphan: %s", arg)
+		o.debugf("orphan: %s", arg)
+		o.warnf("warning: %s", arg)
+		o.errorf("error: %s", arg)
+		peak = max(peak, o.stderr.pending())
+	}
+	infos = bytes.Count(o.stderr.buf, []byte(" dinit: info: "))
+	warns = bytes.Count(o.stderr.buf, []byte(" dinit: warning: ")) + bytes.Count(o.stderr.buf, []byte(" dinit: error: "))
+	if bound := msgDropAll + len(appendf(nil, "warning: %s", arg)) + 64; peak > bound { // one message past the cap
+		t.Fatalf("stderr holds %d bytes, bound %d", peak, bound)
+	}
+	if infos == 0 || warns <= infos || infos+warns >= 4*4000 {
+		t.Fatalf("kept %d info and %d warnings/errors of 4000 each: info must go first", infos, warns)
+	}
+	kept := infos + warns + bytes.Count(o.stderr.buf, []byte(" dinit: debug: "))
+	// A service's line is never dropped, however full stderr is.
+	s := testSource(o, "web", "run", false)
+	s.Line([]byte("still here"), 0)
+	o.stderr.buf = o.stderr.buf[:0] // the reader has taken everything
+	o.warnf("after")
+	const ts = "2026-11-28T13:57:31.420Z"
+	want := ts + " dinit: warning: dropped " + strconv.Itoa(4*4000-kept) + " messages while stderr was not read\n" +
+		ts + " dinit: warning: after\n"
+	if got := string(o.stderr.buf); got != want {
+		t.Fatalf("got  %q\nwant %q", got, want)
+	}
+}
+
+func TestServiceLinesAreNeverDropped(t *testing.T) {
+	o := testOutput(LevelWarn, true)
+	o.stderr.buf = make([]byte, msgDropAll) // full: our messages are dropped
+	s := testSource(o, "web", "run", true)
+	s.Line([]byte("not json"), 0)
+	t2 := testSource(o, "web", "run", false)
+	t2.Line([]byte("stderr line"), 0)
+	o.warnf("dropped")
+	const ts = "2026-11-28T13:57:31.420Z"
+	want := ts + " dinit: warning: web/run: not JSON stdout: not json\n" + ts + " web/run: stderr line\n"
+	if got := string(o.stderr.buf[msgDropAll:]); got != want || o.dropped != 1 {
+		t.Fatalf("got %q (dropped %d), want %q", got, o.dropped, want)
+	}
+}
+
+// The count of dropped messages comes out at the next flush once stderr
+// has room, without waiting for another message of ours.
+func TestDroppedCountIsLoggedWhenStderrDrains(t *testing.T) {
+	o := testOutput(LevelWarn, false)
+	var r int
+	o.stderr, r = pipeSink(t)
+	for i := 0; o.dropped == 0; i++ {
+		if i == 10_000 {
+			t.Fatalf("nothing dropped with %d bytes pending", o.stderr.pending())
+		}
+		o.warnf("%s", strings.Repeat("w", 1000))
+		o.flush() // the pipe fills up and is never read
+	}
+	var got []byte
+	for i := 0; o.stderr.pending() > 0 || o.dropped > 0; i++ {
+		if i == 10_000 {
+			t.Fatalf("%d bytes still pending, %d dropped", o.stderr.pending(), o.dropped)
+		}
+		got = append(got, drain(t, r)...)
+		o.flush()
+	}
+	got = append(got, drain(t, r)...)
+	lines := strings.Split(strings.TrimSuffix(string(got), "\n"), "\n")
+	last := tsRe.ReplaceAllString(lines[len(lines)-1], "TS")
+	if last != "TS dinit: warning: dropped 1 message while stderr was not read" {
+		t.Fatalf("last line %q", last)
+	}
+}
+
+// With only errors logged, the count of dropped ones is an error too.
+func TestDroppedCountAtLevelError(t *testing.T) {
+	o := testOutput(LevelError, false)
+	o.stderr.buf = make([]byte, msgDropAll)
+	o.errorf("lost")
+	o.warnf("not logged at this level")
+	o.stderr.buf = o.stderr.buf[:0]
+	o.flush() // stderr (fd -1) holds nothing: nothing is written
+	if got := string(o.stderr.buf); got != "2026-11-28T13:57:31.420Z dinit: error: dropped 1 message while stderr was not read\n" {
+		t.Fatalf("got %q", got)
+	}
+}
