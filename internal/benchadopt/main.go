@@ -3,7 +3,8 @@
 // and unshare(1) needed) with DINIT_REPARENTING_POLICY=adopt and two
 // services: "tick" writes {"t":<its clock>} every 5 ms, "spawn" leaves N
 // orphans at once (sleeping, or busy with -busy). While dinit adopts them,
-// benchadopt sends it SIGALRM every 10 ms (logged at info, not forwarded).
+// benchadopt sends it SIGALRM, 10 ms after the previous one was logged
+// (logged at info, not forwarded).
 // It prints the longest delay of a tick line (dinit's "logged" stamp minus
 // the ticker's) and of a signal (dinit's "got signal 14" stamp minus the
 // sending time), over the window from the first orphan adopted to the last
@@ -93,6 +94,9 @@ func measure(dinit, testsvc string, n int, busy bool) (result, error) {
 	cmd := exec.Command("unshare", "--pid", "--fork", "--mount-proc", "--kill-child", dinit)
 	cmd.Env = []string{"PATH=/usr/bin:/bin", "DINIT_DIR=" + dir, "DINIT_LOG_LEVEL=debug",
 		"DINIT_REPARENTING_POLICY=adopt", "DINIT_KILL_TIMEOUT=2"}
+	if v := os.Getenv("GOMAXPROCS"); v != "" {
+		cmd.Env = append(cmd.Env, "GOMAXPROCS="+v) // to compare with the default of one P
+	}
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true, Pdeathsig: syscall.SIGKILL}
 	stdout, _ := cmd.StdoutPipe()
 	stderr, _ := cmd.StderrPipe()
@@ -153,9 +157,12 @@ type monitor struct {
 	lineDelay  time.Duration
 	sigDelay   time.Duration
 	done       chan struct{}
+	logged     chan struct{} // a "got signal 14" line was seen
 }
 
-func newMonitor(n int) *monitor { return &monitor{n: n, done: make(chan struct{})} }
+func newMonitor(n int) *monitor {
+	return &monitor{n: n, done: make(chan struct{}), logged: make(chan struct{}, 1)}
+}
 
 // inWindow: between the first adoption and the last redirection.
 func (m *monitor) inWindow(at time.Time) bool {
@@ -210,16 +217,16 @@ func (m *monitor) messages(r io.Reader) {
 				m.sigDelay = max(m.sigDelay, at.Sub(m.sent[m.got].Truncate(time.Millisecond)))
 			}
 			m.got++
+			m.logged <- struct{}{}
 		}
 		m.mu.Unlock()
 	}
 }
 
-// signal sends SIGALRM every 10 ms until every orphan is redirected (at
-// most 60 s), then waits for the last ones to be logged.
+// signal sends SIGALRM 10 ms after the previous one was logged (one at a
+// time: a signal sent while the same one is pending would be merged with
+// it), until every orphan is redirected (at most 60 s).
 func (m *monitor) signal(pid int) error {
-	tick := time.NewTicker(10 * time.Millisecond)
-	defer tick.Stop()
 	timeout := time.After(60 * time.Second)
 	for {
 		select {
@@ -228,13 +235,18 @@ func (m *monitor) signal(pid int) error {
 			return nil
 		case <-timeout:
 			return fmt.Errorf("%d of %d orphans redirected after 60 s", m.redirected, m.n)
-		case <-tick.C:
-			m.mu.Lock()
-			m.sent = append(m.sent, time.Now())
-			m.mu.Unlock()
-			if err := syscall.Kill(pid, syscall.SIGALRM); err != nil {
-				return err
-			}
+		case <-time.After(10 * time.Millisecond):
+		}
+		m.mu.Lock()
+		m.sent = append(m.sent, time.Now())
+		m.mu.Unlock()
+		if err := syscall.Kill(pid, syscall.SIGALRM); err != nil {
+			return err
+		}
+		select {
+		case <-m.logged:
+		case <-time.After(5 * time.Second):
+			return errors.New("a SIGALRM was not logged within 5 s")
 		}
 	}
 }
