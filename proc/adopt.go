@@ -8,10 +8,15 @@ import (
 )
 
 // adoptSlice is how long one turn of the loop may spend redirecting
-// adopted processes' output. A step (one process) takes ptStepBudget at
-// most, so the loop serves everything else at least every 70 ms whatever
-// the adopted processes do, also when hundreds are adopted at once.
-const adoptSlice = 20 * time.Millisecond
+// adopted processes' output. A step runs until its tracee has to be waited
+// for (then it parks, see adopt_redirect.go), so the loop serves everything
+// else within about a slice, whatever the adopted processes do, also when
+// hundreds are adopted at once. At most maxRedirecting jobs are under way
+// at once (each holds two pipes, a socket and maybe a parked switch).
+const (
+	adoptSlice     = 20 * time.Millisecond
+	maxRedirecting = 32
+)
 
 // adoptJob switches an adopted process's stdout and stderr (and their
 // copies in its descendants) to pipes of ours, read as `<name>/<pid>`, a
@@ -47,8 +52,15 @@ func (s *Supervisor) adoptSome() {
 }
 
 func (s *Supervisor) dueAdoption(now time.Time) *adoptJob {
+	started := 0
 	for _, j := range s.adoptions {
-		if j.r == nil || !now.Before(j.r.due()) {
+		switch {
+		case j.r != nil:
+			started++
+			if !now.Before(j.r.due()) {
+				return j
+			}
+		case started < maxRedirecting:
 			return j
 		}
 	}
@@ -57,16 +69,29 @@ func (s *Supervisor) dueAdoption(now time.Time) *adoptJob {
 
 // adoptDeadline is when a redirection step is due next (Never: none).
 func (s *Supervisor) adoptDeadline() time.Time {
-	d := loop.Never
+	d, started := loop.Never, 0
 	for _, j := range s.adoptions {
-		if j.r == nil {
+		switch {
+		case j.r != nil:
+			started++
+			if due := j.r.due(); due.Before(d) {
+				d = due
+			}
+		case started < maxRedirecting:
 			return s.now
-		}
-		if due := j.r.due(); due.Before(d) {
-			d = due
 		}
 	}
 	return d
+}
+
+// kickAdoptions: the reaper saw children's reports, which include the
+// stops of the tracees the parked switches wait for.
+func (s *Supervisor) kickAdoptions() {
+	for _, j := range s.adoptions {
+		if j.r != nil {
+			j.r.kick(s.now)
+		}
+	}
 }
 
 func (s *Supervisor) adoptStep(j *adoptJob, now time.Time) {

@@ -4,6 +4,7 @@ package proc
 
 import (
 	"errors"
+	"iter"
 	"time"
 )
 
@@ -18,6 +19,17 @@ const maxDescendants = 4096
 const (
 	redirectTries = 6
 	firstRetry    = 10 * time.Millisecond
+)
+
+// Parked switches (the loop's): the loop gets the thread back while a
+// tracee has not stopped yet, so its stops may take long (a CPU it waits
+// for behind busy processes, a vfork child it waits for) without holding
+// anything up. A parked switch is looked at again when the reaper saw a
+// stop (kick) or parkPoll later.
+const (
+	parkedStopWait = 2 * time.Second // one stop of one tracee
+	parkedBudget   = 5 * time.Second // one process, all its stops
+	parkPoll       = 5 * time.Millisecond
 )
 
 // redirection switches one adopted process's stdout and stderr, and every
@@ -35,6 +47,15 @@ type redirection struct {
 	maxTries int
 	switched int         // processes switched so far
 	stats    *adoptStats // measurements, when asked for
+
+	// parking: each switch runs as a coroutine that the loop resumes
+	// (step) until it is over; without, a step waits for every stop.
+	parking  bool
+	resume   func() (struct{}, bool) // the switch in progress (nil: none)
+	abandon  func()
+	current  redirectStep
+	result   error
+	parkedAt time.Time
 }
 
 // redirectStep is one process to switch.
@@ -66,21 +87,33 @@ func newRedirection(pid, outW, errW int) (*redirection, error) {
 	if err != nil {
 		return nil, err
 	}
-	r := &redirection{root: pid, targets: targets, courier: courier, seen: map[int]bool{pid: true}, maxTries: redirectTries}
+	r := &redirection{root: pid, targets: targets, courier: courier, seen: map[int]bool{pid: true},
+		maxTries: redirectTries, parking: true}
 	r.steps = []redirectStep{{pid: pid, start: startTime(pid)}}
 	return r, nil
 }
 
-func (r *redirection) close() { r.courier.close() }
+// close ends the redirection; a parked switch is abandoned: its tracee is
+// let go (or left adrift until its next stop).
+func (r *redirection) close() {
+	if r.abandon != nil {
+		r.abandon()
+		r.resume, r.abandon = nil, nil
+	}
+	r.courier.close()
+}
 
 // processes is how many processes were switched.
 func (r *redirection) processes() int { return r.switched }
 
-// pending reports processes left to switch.
-func (r *redirection) pending() bool { return len(r.steps) > 0 }
+// pending reports processes left to switch, or a switch in progress.
+func (r *redirection) pending() bool { return len(r.steps) > 0 || r.resume != nil }
 
 // due is when the next step may run.
 func (r *redirection) due() time.Time {
+	if r.resume != nil {
+		return r.parkedAt.Add(parkPoll)
+	}
 	d := r.steps[0].due
 	for _, st := range r.steps[1:] {
 		if st.due.Before(d) {
@@ -90,18 +123,56 @@ func (r *redirection) due() time.Time {
 	return d
 }
 
-// step switches the first process whose step is due, if any. It returns
-// the PID it gave up on and why (nil: switched, or to be tried again).
-// It takes at most ptStepBudget plus the /proc reads.
+// kick makes a parked switch due now: its tracee may have stopped.
+func (r *redirection) kick(now time.Time) {
+	if r.resume != nil {
+		r.parkedAt = now.Add(-parkPoll)
+	}
+}
+
+// step switches the first process whose step is due, if any, or goes on
+// with the parked switch. It returns the PID it gave up on and why (nil:
+// switched, parked, or to be tried again). Without parking it takes at
+// most ptStepBudget plus the /proc reads; with parking, the time to the
+// tracee's next wait.
 func (r *redirection) step(now time.Time) (pid int, err error) {
-	i := r.firstDue(now)
-	if i < 0 {
+	if r.resume == nil {
+		i := r.firstDue(now)
+		if i < 0 {
+			return 0, nil
+		}
+		st := r.steps[i]
+		r.steps = append(r.steps[:i], r.steps[i+1:]...)
+		st.tries++
+		if !r.parking {
+			restore := ptLowSlack()
+			err := r.switchProcess(st, st.tries == r.maxTries, nil)
+			restore()
+			return r.settle(st, err, now)
+		}
+		r.begin(st)
+	}
+	if _, parked := r.resume(); parked {
+		r.parkedAt = now
 		return 0, nil
 	}
-	st := r.steps[i]
-	r.steps = append(r.steps[:i], r.steps[i+1:]...)
-	st.tries++
-	err = r.switchProcess(st, st.tries == r.maxTries)
+	r.resume, r.abandon = nil, nil
+	return r.settle(r.current, r.result, now)
+}
+
+// begin starts the switch of st as a coroutine: it runs on the loop's
+// thread (ptrace requests must come from the tracer thread) and parks at
+// each wait for a stop that is not there yet.
+func (r *redirection) begin(st redirectStep) {
+	r.current = st
+	r.resume, r.abandon = iter.Pull(func(yield func(struct{}) bool) {
+		park := func() bool { return yield(struct{}{}) }
+		r.result = r.switchProcess(st, st.tries == r.maxTries, park)
+	})
+}
+
+// settle decides what comes after the switch of st ended with err.
+func (r *redirection) settle(st redirectStep, err error, now time.Time) (int, error) {
 	switch {
 	case err == nil:
 		r.switched++
@@ -132,8 +203,7 @@ func (r *redirection) firstDue(now time.Time) int {
 // change under us (in a single-threaded process). Unless last, it leaves a
 // process alone that is in the middle of writing its output, so that a
 // line is not torn between the old pipe and ours.
-func (r *redirection) switchProcess(st redirectStep, last bool) error {
-	defer ptLowSlack()()
+func (r *redirection) switchProcess(st redirectStep, last bool, park func() bool) error {
 	tid := liveThread(st.pid)
 	if st.pid != r.root && len(switchesOf(st.pid, tid, r.targets)) == 0 {
 		return errNoOutput
@@ -149,7 +219,7 @@ func (r *redirection) switchProcess(st redirectStep, last bool) error {
 	}
 	// The root's end is the reaper's, unless we seize another thread than
 	// its main one (whose end, as a tracee's, only we would see).
-	t, err := ptSeize(st.pid, tid, st.pid == r.root && tid == st.pid, time.Now().Add(ptStepBudget))
+	t, err := ptSeizeWaiting(st.pid, tid, st.pid == r.root && tid == st.pid, waiting(park))
 	if err != nil {
 		return err
 	}
@@ -157,6 +227,15 @@ func (r *redirection) switchProcess(st redirectStep, last bool) error {
 	t.release()
 	r.measure(t)
 	return err
+}
+
+// waiting is how a switch waits for its tracee's stops: parked, or by
+// polling with a low timer slack (see ptPause).
+func waiting(park func() bool) ptWaiting {
+	if park != nil {
+		return ptWaiting{deadline: time.Now().Add(parkedBudget), stopWait: parkedStopWait, park: park}
+	}
+	return ptWaiting{deadline: time.Now().Add(ptStepBudget), stopWait: ptStopWait}
 }
 
 // deliver passes our pipes to the stopped tracee t.

@@ -27,6 +27,7 @@ func (*redirection) pending() bool               { return false }
 func (*redirection) due() time.Time              { return time.Time{} }
 func (*redirection) close()                      {}
 func (*redirection) processes() int              { return 0 }
+func (*redirection) kick(time.Time)              {}
 
 // ptraceReport: without injection dinit traces nothing, so no stop and no
 // end is a tracee's; every end goes to the reaper.

@@ -48,13 +48,14 @@ func switched(t *testing.T, pid, fd, old int) bool {
 	return target != injTarget(t, old) && strings.HasPrefix(target, "pipe:[")
 }
 
-// A process that does not stop in time (a vfork parent: uninterruptible
-// sleep for 400 ms) is left adrift, its stop (reported through the reaper's
-// peek) lets it go, and it is tried again later, with success: no warning,
-// no tracer left, not stopped, no shutdown.
-func TestAdoptRetriesAProcessThatDidNotStop(t *testing.T) {
+// A process that does not stop at once (a vfork parent, in uninterruptible
+// sleep for 400 ms) parks its switch: the loop gets the thread back at
+// once, with the process seized; once it stops (its stop consumed by the
+// reaper's peek and kept for it), the switch goes on to the end: no
+// warning, no tracer left, not stopped, no shutdown.
+func TestAdoptParksUntilTheProcessStops(t *testing.T) {
 	ptLock(t)
-	s := newUnitSupervisor(t, Config{Level: LevelDebug, Policy: PolicyAdopt, JSON: true})
+	s := newUnitSupervisor(t, Config{Level: LevelInfo, Policy: PolicyAdopt, JSON: true})
 	oldR, oldW := injPipe(t)
 	pid := ptHelperStart(t, "vfork", injDevNull(t), oldW, oldW)
 	if got := injLine(t, oldR); got != "ready" {
@@ -67,23 +68,35 @@ func TestAdoptRetriesAProcessThatDidNotStop(t *testing.T) {
 	}
 	adoptedProcess(s, pid, "helper")
 	s.adoptSome()
-	if len(s.adoptions) != 1 || ptAdrift[pid] == nil {
-		t.Fatalf("first attempt: %d jobs, adrift=%v; want one job waiting to retry an adrift tracee", len(s.adoptions), ptAdrift[pid] != nil)
+	if len(s.adoptions) != 1 || ptActive[pid] == nil || ptTracerOf(pid) != os.Getpid() {
+		t.Fatalf("first turn: %d jobs, parked=%v, tracer %d; want the switch parked on the seized process",
+			len(s.adoptions), ptActive[pid] != nil, ptTracerOf(pid))
 	}
-	expectMessages(t, s)
 	for deadline := time.Now().Add(8 * time.Second); len(s.adoptions) > 0; time.Sleep(time.Millisecond) {
-		if got, err := peekExited(); got != 0 || err != nil { // hands the adrift stop over
+		if got, err := peekExited(); got != 0 || err != nil { // keeps the stop for the switch
 			t.Fatalf("peekExited = %d, %v", got, err)
 		}
 		s.tick()
+		s.kickAdoptions()
 		s.adoptSome()
 		if time.Now().After(deadline) {
 			t.Fatal("still not redirected")
 		}
 	}
 	expectMessages(t, s)
-	if !switched(t, pid, 1, oldW) {
-		t.Fatal("stdout not redirected")
+	// Its first words after the vfork come through us.
+	for deadline := time.Now().Add(5 * time.Second); len(s.out.stderr.buf) == 0; s.out.readTurn() {
+		if time.Now().After(deadline) {
+			t.Fatal("nothing came through our pipe")
+		}
+		if _, err := s.loop.Poll(time.Now().Add(20 * time.Millisecond)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	n := strconv.Itoa(pid)
+	expectMessages(t, s, "TS dinit: warning: helper/"+n+": not JSON stdout: vfork done")
+	if !switched(t, pid, 1, oldW) || len(ptActive) != 0 || len(ptAdrift) != 0 {
+		t.Fatalf("switched=%v, %d parked, %d adrift", switched(t, pid, 1, oldW), len(ptActive), len(ptAdrift))
 	}
 	expectUntouched(t, s, pid, 'S')
 }
@@ -171,10 +184,10 @@ func readLine(fd int) []byte {
 	return line
 }
 
-// Adoptions are worked on a slice per turn, a step (one process) at least:
-// with many adopted at once, the loop turns between steps instead of
-// adopting them all before it serves anything else. Here the slice is zero:
-// one step per turn, and the loop does not wait while steps are due.
+// Adoptions are worked on a slice per turn, a step at least: with many
+// adopted at once, the loop turns between steps instead of adopting them
+// all before it serves anything else. Here the slice is zero: one step per
+// turn, and the loop does not wait while steps are due.
 func TestAdoptionsTakeASlicePerTurn(t *testing.T) {
 	ptLock(t)
 	s := newUnitSupervisor(t, Config{Level: LevelInfo, Policy: PolicyAdopt})
@@ -188,17 +201,47 @@ func TestAdoptionsTakeASlicePerTurn(t *testing.T) {
 		adoptedProcess(s, pid, "sleep")
 		pids = append(pids, pid)
 	}
-	for turn := 1; turn <= 3; turn++ {
-		if d := s.deadline(); !d.Equal(s.now) {
-			t.Fatalf("turn %d: deadline %v after now with adoptions to do", turn, d.Sub(s.now))
-		}
-		s.adoptSome()
-		if len(s.adoptions) != 3-turn {
-			t.Fatalf("after turn %d: %d adoptions left, want %d", turn, len(s.adoptions), 3-turn)
-		}
+	if d := s.deadline(); !d.Equal(s.now) {
+		t.Fatalf("deadline %v after now with adoptions to do", d.Sub(s.now))
 	}
+	s.adoptSome()
+	if len(s.adoptions) < 2 {
+		t.Fatalf("one turn finished %d adoptions of 3", 3-len(s.adoptions))
+	}
+	adoptAll(t, s)
 	expectMessages(t, s)
 	for _, pid := range pids {
 		expectUntouched(t, s, pid, 'S')
+	}
+}
+
+// A parked switch whose process ends is abandoned with the job: nothing
+// is left parked or adrift, and the end is the reaper's as usual.
+func TestAdoptParkedSwitchEndsWithItsProcess(t *testing.T) {
+	ptLock(t)
+	s := newUnitSupervisor(t, Config{Level: LevelInfo, Policy: PolicyAdopt, JSON: true})
+	oldR, oldW := injPipe(t)
+	pid := ptHelperStart(t, "vfork", injDevNull(t), oldW, oldW)
+	if got := injLine(t, oldR); got != "ready" {
+		t.Fatalf("helper said %q", got)
+	}
+	for deadline := time.Now().Add(5 * time.Second); procState(pid, pid) != 'D'; time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the helper never waited for its vfork child")
+		}
+	}
+	p := adoptedProcess(s, pid, "helper")
+	s.adoptSome()
+	if ptActive[pid] == nil {
+		t.Fatal("not parked")
+	}
+	_ = unix.Kill(pid, unix.SIGKILL)
+	waitExited(t, pid)
+	s.ended(p, exitStatus{signal: unix.SIGKILL})
+	if len(s.adoptions) != 0 || len(ptActive) != 0 || len(ptAdrift) != 0 {
+		t.Fatalf("%d jobs, %d parked, %d adrift after the end", len(s.adoptions), len(ptActive), len(ptAdrift))
+	}
+	if st, ok := reapPID(pid); !ok || st.signal != unix.SIGKILL {
+		t.Fatalf("reap = %+v, %v", st, ok)
 	}
 }

@@ -168,7 +168,7 @@ func redirectOnce(pid, outW, errW int, stats *adoptStats) (warnings []error, err
 		return nil, err
 	}
 	defer r.close()
-	r.maxTries, r.stats = 1, stats
+	r.maxTries, r.stats, r.parking = 1, stats, false
 	for r.pending() {
 		failed, ferr := r.step(time.Now())
 		switch {

@@ -16,7 +16,9 @@ import (
 // release restores the tracee and detaches, or leaves it adrift when it is
 // not stopped (a wait timed out). Safe after any failure.
 func (t *ptTracee) release() {
-	if t.gone {
+	delete(ptActive, t.tid)
+	t.park = nil
+	if t.gone || t.at == ptRunning && t.ended() {
 		t.forgetEnded()
 		return
 	}
@@ -70,6 +72,9 @@ func (t *ptTracee) forgetEnded() {
 // adrift tracee is restored and detached; the end of a tracee that is not
 // our child is collected here so that the reaper never sees it.
 func ptraceReport(pid int, code int32) bool {
+	if t := ptActive[pid]; t != nil {
+		return t.reportWhileParked(code)
+	}
 	t := ptAdrift[pid]
 	if code == ptCldTrapped || code == ptCldStopped {
 		if t == nil {
@@ -89,6 +94,22 @@ func ptraceReport(pid int, code int32) bool {
 	}
 	if t == nil {
 		return false
+	}
+	t.gone = true
+	t.forgetEnded()
+	return !t.child
+}
+
+// reportWhileParked takes a report of a tracee we are working on, parked
+// until its next stop: the stop is consumed and kept for it (a stop left
+// there would hide every other child's end from the reaper's waitid), and
+// the end of one that is not our child is collected here.
+func (t *ptTracee) reportWhileParked(code int32) bool {
+	if code == ptCldTrapped || code == ptCldStopped {
+		if kind, sig, ok, err := t.waitStopped(); ok && err == nil {
+			t.stashed = ptReport{kind: kind, sig: sig, ok: true}
+		}
+		return true
 	}
 	t.gone = true
 	t.forgetEnded()

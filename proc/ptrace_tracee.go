@@ -81,6 +81,7 @@ var (
 	errPtBudget  = errors.New("out of time (50 ms per process)")
 	errPtAdrift  = errors.New("the process has not stopped since an earlier attempt")
 	errPtWriting = errors.New("the process is in the middle of writing its output")
+	errPtAborted = errors.New("the redirection was abandoned")
 	errPtStrict  = errors.New("the process runs in seccomp strict mode")
 	errPtSandbox = errors.New("the process runs under a seccomp filter of its own")
 	errPtABI     = errors.New("the process is not a 64-bit process of dinit's architecture")
@@ -125,18 +126,50 @@ type ptTracee struct {
 	gone    bool             // it ended (ESRCH, or an exit seen)
 	lost    error            // a wait gave up: no more requests but release
 
+	// Waiting for a stop: at most stopWait each; park, when set, gives
+	// the loop back until the stop may be there (false: give up).
+	stopWait time.Duration
+	park     func() bool
+	stashed  ptReport // a stop the reaper consumed for us meanwhile
+
 	seized, released time.Time // for measurements
 }
 
+// ptReport is a stop as a wait reported it.
+type ptReport struct {
+	kind ptStop
+	sig  syscall.Signal
+	ok   bool
+}
+
 // ptAdrift holds tracees that did not stop in time, by TID: their next
-// stop is handled by ptraceReport. Loop thread only.
-var ptAdrift = map[int]*ptTracee{}
+// stop is handled by ptraceReport. ptActive holds the tracees being worked
+// on while they are parked (see ptWaiting). Loop thread only.
+var (
+	ptAdrift = map[int]*ptTracee{}
+	ptActive = map[int]*ptTracee{}
+)
+
+// ptWaiting is how a tracee waits for its stops: at most stopWait each,
+// and within deadline in all; park, when set, is called between two polls
+// (see ptTracee.park).
+type ptWaiting struct {
+	deadline time.Time
+	stopWait time.Duration
+	park     func() bool
+}
 
 // ptSeize attaches to thread tid of process tgid and stops it, with every
-// signal blocked and its registers saved. On error nothing is left
-// attached, except a tracee that did not stop in time: it is adrift.
+// signal blocked and its registers saved, waiting for its stops by polling
+// (ptStopWait each). On error nothing is left attached, except a tracee
+// that did not stop in time: it is adrift.
 func ptSeize(tgid, tid int, child bool, deadline time.Time) (*ptTracee, error) {
-	t := &ptTracee{tgid: tgid, tid: tid, child: child, deadline: deadline}
+	return ptSeizeWaiting(tgid, tid, child, ptWaiting{deadline: deadline, stopWait: ptStopWait})
+}
+
+// ptSeizeWaiting is ptSeize with the given way of waiting.
+func ptSeizeWaiting(tgid, tid int, child bool, w ptWaiting) (*ptTracee, error) {
+	t := &ptTracee{tgid: tgid, tid: tid, child: child, deadline: w.deadline, stopWait: w.stopWait, park: w.park}
 	if err := ptCheckTarget(tgid, tid); err != nil {
 		return nil, err
 	}
@@ -159,6 +192,9 @@ func ptSeize(tgid, tid int, child bool, deadline time.Time) (*ptTracee, error) {
 			}
 		}
 		return nil, err
+	}
+	if t.park != nil {
+		ptActive[tid] = t
 	}
 	if err := t.prepare(); err != nil {
 		t.release()

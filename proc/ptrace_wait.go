@@ -12,11 +12,13 @@ import (
 
 // Waiting for a tracee's stops, bounded (see ptrace_tracee.go).
 
-// nextStop waits, bounded by ptStopWait and the deadline, for the tracee's
+// nextStop waits, bounded by stopWait and the deadline, for the tracee's
 // next stop and consumes it. An end is not consumed when the tracee is our
-// child: the reaper collects it.
+// child: the reaper collects it. With park set, the loop gets the thread
+// back between two polls (never sched_yield then: with busy processes on
+// every CPU, each yield gives the CPU away for tens of milliseconds).
 func (t *ptTracee) nextStop() (ptStop, syscall.Signal, error) {
-	deadline := time.Now().Add(ptStopWait)
+	deadline := time.Now().Add(t.stopWait)
 	if t.deadline.Before(deadline) {
 		deadline = t.deadline
 	}
@@ -33,9 +35,17 @@ func (t *ptTracee) nextStop() (ptStop, syscall.Signal, error) {
 			}
 			return ptRunning, 0, t.lost
 		}
+		if t.park != nil {
+			if !t.park() {
+				t.lost = errPtAborted
+				return ptRunning, 0, t.lost
+			}
+			continue
+		}
 		ptPause(i, deadline.Sub(now))
 	}
 }
+
 
 // ptPause is the wait between two polls. Most stops are there at the first
 // poll; when not, the tracee is usually waiting for a CPU: ours (woken
@@ -65,8 +75,19 @@ func ptLowSlack() (restore func()) {
 	return func() { _ = unix.Prctl(unix.PR_SET_TIMERSLACK, uintptr(old), 0, 0, 0) }
 }
 
-// pollStop looks once for a stop of the tracee, and consumes it.
+// pollStop looks once for a stop of the tracee, and consumes it: one the
+// reaper consumed for us first (see ptraceReport).
 func (t *ptTracee) pollStop() (kind ptStop, sig syscall.Signal, ok bool, err error) {
+	if s := t.stashed; s.ok {
+		t.stashed = ptReport{}
+		return s.kind, s.sig, true, nil
+	}
+	return t.waitStopped()
+}
+
+// waitStopped looks once for a stop of the tracee with waitid, and
+// consumes it.
+func (t *ptTracee) waitStopped() (kind ptStop, sig syscall.Signal, ok bool, err error) {
 	var info unix.Siginfo
 	err = unix.Waitid(unix.P_PID, t.tid, &info, unix.WSTOPPED|unix.WNOHANG|unix.WALL, nil)
 	if errors.Is(err, unix.EINTR) {

@@ -417,6 +417,7 @@ func adoptAll(t *testing.T, s *Supervisor) {
 	t.Helper()
 	for deadline := time.Now().Add(10 * time.Second); len(s.adoptions) > 0; {
 		s.tick()
+		s.kickAdoptions()
 		s.adoptSome()
 		if time.Now().After(deadline) {
 			t.Fatalf("%d adoptions still in progress", len(s.adoptions))

@@ -25,6 +25,7 @@ func (s *Supervisor) turn() {
 	}
 	if s.reapNeeded {
 		s.reap()
+		s.kickAdoptions()
 	}
 	s.scanIfDue()
 	if len(s.adoptions) > 0 {

@@ -2,7 +2,8 @@
 // rest of dinit's work. dinit runs as PID 1 of a new PID namespace (root
 // and unshare(1) needed) with DINIT_REPARENTING_POLICY=adopt and two
 // services: "tick" writes {"t":<its clock>} every 5 ms, "spawn" leaves N
-// orphans at once (sleeping, or busy with -busy). While dinit adopts them,
+// orphans at once (sleeping, or busy at nice 19 with -busy). While dinit
+// adopts them,
 // benchadopt sends it SIGALRM, 10 ms after the previous one was logged
 // (logged at info, not forwarded).
 // It prints the longest delay of a tick line (dinit's "logged" stamp minus
@@ -34,8 +35,9 @@ func main() {
 	testsvc := flag.String("testsvc", "bin/testsvc", "testsvc binary (the ticker)")
 	n := flag.Int("n", 500, "orphans adopted at once")
 	busy := flag.Bool("busy", false, "busy orphans (a shell loop) instead of sleeping ones")
+	ignore := flag.Duration("ignore", 0, "baseline: the ignore policy, measured for this long")
 	flag.Parse()
-	r, err := measure(*dinit, *testsvc, *n, *busy)
+	r, err := measure(*dinit, *testsvc, *n, *busy, *ignore)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "benchadopt:", err)
 		os.Exit(1)
@@ -44,8 +46,8 @@ func main() {
 	if *busy {
 		kind = "busy"
 	}
-	fmt.Printf("orphans %d (%s) redirected %d in %.0f ms; longest delay: line %.0f ms, signal %.0f ms (%d signals); peak RSS %s\n",
-		*n, kind, r.redirected, ms(r.window), ms(r.lineDelay), ms(r.sigDelay), r.signals, r.hwm)
+	fmt.Printf("orphans %d (%s) redirected %d in %.0f ms; longest delay: line %.0f ms, signal %.0f ms (%d signals); dinit CPU %.0f ms; peak RSS %s\n",
+		*n, kind, r.redirected, ms(r.window), ms(r.lineDelay), ms(r.sigDelay), r.signals, ms(r.cpu), r.hwm)
 }
 
 type result struct {
@@ -54,6 +56,7 @@ type result struct {
 	lineDelay, sigDelay time.Duration
 	signals             int
 	hwm                 string
+	cpu                 time.Duration // dinit's user and system time
 }
 
 // run: tick and spawn. The orphans are the children of a subshell that
@@ -65,7 +68,11 @@ func services(testsvc string, n int, busy bool) (string, error) {
 	}
 	orphan := "sleep 1000"
 	if busy {
-		orphan = "sh -c 'while :; do :; done'"
+		// At the lowest priority: the machine is then overloaded a hundred
+		// times over, and at their own priority the ticker, the bench and
+		// dinit alike would wait whole rounds of the scheduler for a CPU,
+		// which is not what is measured here.
+		orphan = "nice -n 19 sh -c 'while :; do :; done'"
 	}
 	files := map[string]string{
 		"tick/run":  "#!/bin/sh\nexec " + testsvc + " tick 5ms\n",
@@ -83,7 +90,7 @@ func services(testsvc string, n int, busy bool) (string, error) {
 	return dir, nil
 }
 
-func measure(dinit, testsvc string, n int, busy bool) (result, error) {
+func measure(dinit, testsvc string, n int, busy bool, ignore time.Duration) (result, error) {
 	var r result
 	testsvc, _ = filepath.Abs(testsvc)
 	dir, err := services(testsvc, n, busy)
@@ -94,6 +101,9 @@ func measure(dinit, testsvc string, n int, busy bool) (result, error) {
 	cmd := exec.Command("unshare", "--pid", "--fork", "--mount-proc", "--kill-child", dinit)
 	cmd.Env = []string{"PATH=/usr/bin:/bin", "DINIT_DIR=" + dir, "DINIT_LOG_LEVEL=debug",
 		"DINIT_REPARENTING_POLICY=adopt", "DINIT_KILL_TIMEOUT=2"}
+	if ignore > 0 {
+		cmd.Env = append(cmd.Env, "DINIT_REPARENTING_POLICY=ignore")
+	}
 	if v := os.Getenv("GOMAXPROCS"); v != "" {
 		cmd.Env = append(cmd.Env, "GOMAXPROCS="+v) // to compare with the default of one P
 	}
@@ -104,7 +114,7 @@ func measure(dinit, testsvc string, n int, busy bool) (result, error) {
 		return r, err
 	}
 	defer func() { _ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }()
-	m := newMonitor(n)
+	m := newMonitor(n, ignore)
 	var wg sync.WaitGroup
 	wg.Add(2)
 	go func() { defer wg.Done(); m.ticks(stdout) }()
@@ -117,6 +127,7 @@ func measure(dinit, testsvc string, n int, busy bool) (result, error) {
 		return r, err
 	}
 	r.hwm = statusField(pid, "VmHWM")
+	r.cpu = cpuTime(pid)
 	_ = syscall.Kill(pid, syscall.SIGTERM)
 	wg.Wait()
 	_ = cmd.Wait()
@@ -145,6 +156,21 @@ func statusField(pid int, name string) string {
 	return "?"
 }
 
+// cpuTime is a process's user and system time so far, from its stat
+// (fields 14 and 15, in clock ticks of 10 ms).
+func cpuTime(pid int) time.Duration {
+	b, _ := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	s := string(b)
+	f := strings.Fields(s[strings.LastIndexByte(s, ')')+1:])
+	if len(f) < 13 {
+		return 0
+	}
+	var utime, stime int64
+	fmt.Sscan(f[11], &utime)
+	fmt.Sscan(f[12], &stime)
+	return time.Duration(utime+stime) * 10 * time.Millisecond
+}
+
 // monitor collects the delays seen during the adoption window.
 type monitor struct {
 	n          int
@@ -158,10 +184,11 @@ type monitor struct {
 	sigDelay   time.Duration
 	done       chan struct{}
 	logged     chan struct{} // a "got signal 14" line was seen
+	ignore     time.Duration // baseline run: the window's length
 }
 
-func newMonitor(n int) *monitor {
-	return &monitor{n: n, done: make(chan struct{}), logged: make(chan struct{}, 1)}
+func newMonitor(n int, ignore time.Duration) *monitor {
+	return &monitor{n: n, ignore: ignore, done: make(chan struct{}), logged: make(chan struct{}, 1)}
 }
 
 // inWindow: between the first adoption and the last redirection.
@@ -205,6 +232,14 @@ func (m *monitor) messages(r io.Reader) {
 		switch {
 		case strings.Contains(l, ": adopting reparented child process") && m.first.IsZero():
 			m.first = at
+		case strings.Contains(l, ": ignoring reparented child process") && m.first.IsZero():
+			m.first = at
+			time.AfterFunc(m.ignore, func() {
+				m.mu.Lock()
+				m.last = m.first.Add(m.ignore)
+				m.mu.Unlock()
+				close(m.done)
+			})
 		case strings.Contains(l, ": output redirected ("):
 			m.redirected++
 			if m.redirected == m.n {
