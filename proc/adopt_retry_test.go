@@ -23,13 +23,18 @@ func adoptedProcess(s *Supervisor, pid int, name string) *process {
 }
 
 // expectUntouched checks that nothing of ours is left on pid: no tracer,
-// the given state, and no shutdown started.
+// the given state (once settled: just detached, it runs until it is back
+// in its system call or its group stop), and no shutdown started.
 func expectUntouched(t *testing.T, s *Supervisor, pid int, state byte) {
 	t.Helper()
 	if tracer := ptTracerOf(pid); tracer != 0 {
 		t.Errorf("PID %d is still traced by %d", pid, tracer)
 	}
-	if st := procState(pid, pid); st != state {
+	st := procState(pid, pid)
+	for deadline := time.Now().Add(5 * time.Second); st != state && time.Now().Before(deadline); st = procState(pid, pid) {
+		time.Sleep(time.Millisecond)
+	}
+	if st != state {
 		t.Errorf("PID %d is in state %c, want %c", pid, st, state)
 	}
 	if s.shutting || s.exitSet {

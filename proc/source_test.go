@@ -107,11 +107,19 @@ func TestSourceReadsPipeToEOF(t *testing.T) {
 	}
 	writeAll(t, w, "one\r\n\ntwo\nthree")
 	closeFds(w)
-	for o.open > 0 {
-		if _, err := l.Poll(time.Now().Add(time.Second)); err != nil {
+	for deadline := time.Now().Add(5 * time.Second); o.open > 0; o.readTurn() {
+		if time.Now().After(deadline) {
+			t.Fatal("no EOF within 5 s")
+		}
+		// As the loop does: no wait while a source is queued (the
+		// hang-up edge came with the data: no event follows it).
+		wait := time.Now().Add(time.Second)
+		if o.hasReady() {
+			wait = time.Now()
+		}
+		if _, err := l.Poll(wait); err != nil {
 			t.Fatal(err)
 		}
-		o.readTurn()
 	}
 	if !src.closed || l.Registered() != 0 {
 		t.Fatalf("closed=%v registered=%d", src.closed, l.Registered())

@@ -3,6 +3,8 @@ package proc
 import (
 	"strconv"
 	"time"
+
+	"github.com/dinit-dev/dinit/loop"
 )
 
 // startSlice is how long one turn of the loop may spend starting services:
@@ -155,7 +157,7 @@ func (s *Supervisor) track(svc *service, r role, label string, pid, pidfd int) *
 	p := &process{sup: s, pid: pid, pidfd: pidfd, role: r, svc: svc, label: label}
 	s.procs[pid] = p
 	if pidfd >= 0 {
-		tok, err := s.loop.Add(pidfd, 1, p) // EPOLLIN: the process ended
+		tok, err := s.loop.Add(pidfd, loop.In, p) // readable: the process ended
 		if err != nil {
 			closeFds(pidfd)
 			p.pidfd = -1
