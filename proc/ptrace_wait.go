@@ -46,7 +46,6 @@ func (t *ptTracee) nextStop() (ptStop, syscall.Signal, error) {
 	}
 }
 
-
 // ptPause is the wait between two polls. Most stops are there at the first
 // poll; when not, the tracee is usually waiting for a CPU: ours (woken
 // tracees are often queued on the waker's CPU), or the other one waking up
