@@ -9,14 +9,14 @@ package proc
 //
 //  1. PTRACE_SEIZE (option PTRACE_O_TRACESYSGOOD) and PTRACE_INTERRUPT stop
 //     it without sending it a signal it could see. Each stop is awaited by
-//     polling waitid(P_PID, WSTOPPED|WNOHANG|__WALL) (see ptPause), for at
-//     most ptStopWait (30 ms) per stop and ptStepBudget (50 ms) for one
-//     process. A tracee that does not stop in time (uninterruptible sleep:
-//     a vfork parent, NFS, FUSE; or no CPU for it under load) is given up:
-//     see "adrift" below; the redirection tries it again later
-//     (adopt_redirect.go). So one process blocks the loop for 50 ms at the
-//     very most, plus the /proc reads; measured (BenchmarkAdopt): about 0.2
-//     to 1.5 ms.
+//     polling waitid(P_PID, WSTOPPED|WNOHANG|__WALL), bounded per stop and
+//     per process (ptWaiting). The loop's redirections park between two
+//     polls (2 s per stop, 5 s per process: see adopt_redirect.go), so the
+//     loop never waits for a tracee; without parking (the tests of this
+//     layer) the polls are a few sched_yield and short sleeps apart (see
+//     ptPause; 100 ms per stop, 250 ms per process). A tracee that does not
+//     stop in time (uninterruptible sleep: a vfork parent, NFS, FUSE) is
+//     given up: see "adrift" below; the redirection tries it again later.
 //  2. Its signal mask is saved (PTRACE_GETSIGMASK, which returns the mask
 //     to restore when a sigsuspend/ppoll-style call has a temporary one) and
 //     every signal is blocked (PTRACE_SETSIGMASK): a signal that arrives
@@ -68,8 +68,8 @@ import (
 
 // Bounds of the loop's time spent on tracees.
 const (
-	ptStopWait   = 30 * time.Millisecond // one stop of one tracee
-	ptStepBudget = 50 * time.Millisecond // one process, all its stops
+	ptStopWait   = 100 * time.Millisecond // one stop of one tracee, without parking
+	ptStepBudget = 250 * time.Millisecond // one process, all its stops, without parking
 )
 
 // Reasons an injection gives up, worded for "cannot redirect output of PID
@@ -77,8 +77,8 @@ const (
 var (
 	errPtZombie  = errors.New("the process has ended (zombie)")
 	errPtGone    = errors.New("the process ended while its output was being redirected")
-	errPtTimeout = errors.New("the process did not stop within 30 ms (uninterruptible sleep?)")
-	errPtBudget  = errors.New("out of time (50 ms per process)")
+	errPtTimeout = errors.New("the process did not stop in time (uninterruptible sleep?)")
+	errPtBudget  = errors.New("the process took too long to go through its stops")
 	errPtAdrift  = errors.New("the process has not stopped since an earlier attempt")
 	errPtWriting = errors.New("the process is in the middle of writing its output")
 	errPtAborted = errors.New("the redirection was abandoned")

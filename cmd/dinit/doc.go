@@ -39,8 +39,11 @@
 //
 // # Exit codes
 //
-//	0  shutdown by signal, or a service ended with status 0
+// The first reason recorded wins; an end with status 0 records none.
+//
+//	0  shutdown by signal, or nothing recorded
 //	1  dinit's own failure: bad configuration, unreadable DINIT_DIR, a
 //	   program that could not be started
-//	3  a service ended with a non-zero status or by a signal
+//	3  a service (or adopted process) ended with a non-zero status, or by
+//	   a signal before the shutdown began
 package main
