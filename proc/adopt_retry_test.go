@@ -53,16 +53,13 @@ func switched(t *testing.T, pid, fd, old int) bool {
 	return target != injTarget(t, old) && strings.HasPrefix(target, "pipe:[")
 }
 
-// A process that does not stop at once (a vfork parent, in uninterruptible
-// sleep for 400 ms) parks its switch: the loop gets the thread back at
-// once, with the process seized; once it stops (its stop consumed by the
-// reaper's peek and kept for it), the switch goes on to the end: no
-// warning, no tracer left, not stopped, no shutdown.
-func TestAdoptParksUntilTheProcessStops(t *testing.T) {
-	ptLock(t)
-	s := newUnitSupervisor(t, Config{Level: LevelInfo, Policy: PolicyAdopt, JSON: true})
-	oldR, oldW := injPipe(t)
-	pid := ptHelperStart(t, "vfork", injDevNull(t), oldW, oldW)
+// vforkWaiting starts the helper that waits 400 ms for its vfork child, in
+// uninterruptible sleep, with stdout and stderr on a pipe of the test, and
+// returns once it waits.
+func vforkWaiting(t *testing.T) (pid, oldR, oldW int) {
+	t.Helper()
+	oldR, oldW = injPipe(t)
+	pid = ptHelperStart(t, "vfork", injDevNull(t), oldW, oldW)
 	if got := injLine(t, oldR); got != "ready" {
 		t.Fatalf("helper said %q", got)
 	}
@@ -71,6 +68,18 @@ func TestAdoptParksUntilTheProcessStops(t *testing.T) {
 			t.Fatal("the helper never waited for its vfork child")
 		}
 	}
+	return pid, oldR, oldW
+}
+
+// A process that does not stop at once (a vfork parent, in uninterruptible
+// sleep for 400 ms) parks its switch: the loop gets the thread back at
+// once, with the process seized; once it stops (its stop consumed by the
+// reaper's peek and kept for it), the switch goes on to the end: no
+// warning, no tracer left, not stopped, no shutdown.
+func TestAdoptParksUntilTheProcessStops(t *testing.T) {
+	ptLock(t)
+	s := newUnitSupervisor(t, Config{Level: LevelInfo, Policy: PolicyAdopt, JSON: true})
+	pid, _, oldW := vforkWaiting(t)
 	adoptedProcess(s, pid, "helper")
 	s.adoptSome()
 	if len(s.adoptions) != 1 || ptActive[pid] == nil || ptTracerOf(pid) != os.Getpid() {
@@ -225,16 +234,7 @@ func TestAdoptionsTakeASlicePerTurn(t *testing.T) {
 func TestAdoptParkedSwitchEndsWithItsProcess(t *testing.T) {
 	ptLock(t)
 	s := newUnitSupervisor(t, Config{Level: LevelInfo, Policy: PolicyAdopt, JSON: true})
-	oldR, oldW := injPipe(t)
-	pid := ptHelperStart(t, "vfork", injDevNull(t), oldW, oldW)
-	if got := injLine(t, oldR); got != "ready" {
-		t.Fatalf("helper said %q", got)
-	}
-	for deadline := time.Now().Add(5 * time.Second); procState(pid, pid) != 'D'; time.Sleep(time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatal("the helper never waited for its vfork child")
-		}
-	}
+	pid, _, _ := vforkWaiting(t)
 	p := adoptedProcess(s, pid, "helper")
 	s.adoptSome()
 	if ptActive[pid] == nil {
