@@ -83,9 +83,7 @@ func TestAdoptOutputOfAZombieWarns(t *testing.T) {
 	ptLock(t)
 	s := newUnitSupervisor(t, Config{Level: LevelInfo, Policy: PolicyAdopt, JSON: true, KillTimeout: time.Second})
 	pid := ptStart(t, -1, -1, -1, "/bin/sh", "-c", "exit 4")
-	for procState(pid, pid) != 'Z' {
-		time.Sleep(time.Millisecond)
-	}
+	ptWaitState(t, pid, 'Z')
 	n := strconv.Itoa(pid)
 	p := &process{sup: s, pid: pid, pidfd: -1, role: roleAdopted, label: "sh/" + n}
 	s.procs[pid] = p

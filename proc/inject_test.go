@@ -52,6 +52,15 @@ func injNothing(t *testing.T, fd int) {
 	}
 }
 
+// injNothingYet checks that nothing can be read from fd now.
+func injNothingYet(t *testing.T, fd int) {
+	t.Helper()
+	fds := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}}
+	if n, _ := unix.Poll(fds, 0); n != 0 {
+		t.Fatalf("fd %d has something to read already", fd)
+	}
+}
+
 // injRedirect redirects pid to two new pipes whose read ends it returns;
 // our write ends are closed, as adoptOutput does.
 func injRedirect(t *testing.T, pid int) (outR, errR int) {
@@ -148,10 +157,8 @@ func TestRedirectPauseBlocked(t *testing.T) {
 	}
 	ptWaitBlocked(t, pid, "")
 	outR, _ := injRedirect(t, pid)
-	time.Sleep(50 * time.Millisecond)
-	if st := procState(pid, pid); st != 'S' {
-		t.Fatalf("state %c after the redirection, want S (still in pause)", st)
-	}
+	ptWaitState(t, pid, 'S') // back in pause
+	injNothingYet(t, outR)
 	_ = unix.Tgkill(pid, pid, unix.SIGUSR1)
 	if got := injLine(t, outR); got != "after pause: interrupted system call" {
 		t.Fatalf("stdout %q", got)
@@ -174,7 +181,7 @@ func TestPauseSignalDuringInjection(t *testing.T) {
 	if got := injLine(t, oldR); got != "ready" {
 		t.Fatalf("helper said %q", got)
 	}
-	time.Sleep(50 * time.Millisecond)
+	ptWaitBlocked(t, pid, "") // in pause
 	tr, err := ptSeize(pid, pid, true, time.Now().Add(ptStepBudget))
 	if err != nil {
 		t.Fatal(err)
@@ -288,9 +295,7 @@ func TestRedirectKeepsReadEndsAndCloexec(t *testing.T) {
 func TestRedirectZombie(t *testing.T) {
 	ptLock(t)
 	pid := ptStart(t, -1, -1, -1, "/bin/true")
-	for procState(pid, pid) != 'Z' {
-		time.Sleep(time.Millisecond)
-	}
+	ptWaitState(t, pid, 'Z')
 	_, ow := injPipe(t)
 	_, ew := injPipe(t)
 	if _, err := redirectAdopted(pid, ow, ew); !errors.Is(err, errPtZombie) {
@@ -314,9 +319,7 @@ func TestRedirectUninterruptible(t *testing.T) {
 	if got := injLine(t, oldR); got != "ready" {
 		t.Fatalf("helper said %q", got)
 	}
-	for procState(pid, pid) != 'D' {
-		time.Sleep(time.Millisecond)
-	}
+	ptWaitState(t, pid, 'D')
 	_, ow := injPipe(t)
 	_, ew := injPipe(t)
 	start := time.Now()
@@ -343,7 +346,7 @@ func TestRedirectUninterruptible(t *testing.T) {
 	if got := injLine(t, oldR); got != "vfork done" {
 		t.Fatalf("stdout %q", got)
 	}
-	time.Sleep(20 * time.Millisecond)
+	ptWaitState(t, pid, 'S')
 	if st, tracer := procState(pid, pid), ptTracerOf(pid); st != 'S' || tracer != 0 {
 		t.Fatalf("state %c, tracer %d", st, tracer)
 	}
@@ -407,9 +410,7 @@ func TestRedirectAnotherUserWithCapability(t *testing.T) {
 	_, oldW := injPipe(t)
 	pid := ptStartAttr(t, &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534}},
 		-1, oldW, oldW, "/bin/sh", "-c", "cd "+dir+" || exit 1; while [ ! -e go ]; do sleep 0.01; done; echo nobody says hi")
-	for commOf(pid) != "sh" {
-		time.Sleep(time.Millisecond)
-	}
+	ptWaitComm(t, pid, "sh")
 	outR, _ := injRedirect(t, pid)
 	if err := os.WriteFile(filepath.Join(dir, "go"), nil, 0o644); err != nil {
 		t.Fatal(err)
@@ -470,14 +471,9 @@ func TestRedirectStoppedProcess(t *testing.T) {
 	pid := ptStart(t, inR, oldW, oldW, "/bin/sh", "-c", `read x; echo "got $x"`)
 	ptWaitBlocked(t, pid, "sh")
 	_ = unix.Kill(pid, unix.SIGSTOP)
-	for procState(pid, pid) != 'T' {
-		time.Sleep(time.Millisecond)
-	}
+	ptWaitState(t, pid, 'T')
 	outR, _ := injRedirect(t, pid)
-	time.Sleep(20 * time.Millisecond)
-	if st := procState(pid, pid); st != 'T' {
-		t.Fatalf("state %c after the redirection, want T", st)
-	}
+	ptWaitState(t, pid, 'T') // back in its group stop once detached
 	_, _ = unix.Write(inW, []byte("cont\n"))
 	_ = unix.Kill(pid, unix.SIGCONT)
 	if got := injLine(t, outR); got != "got cont" {
@@ -498,9 +494,7 @@ func TestRedirectZombieLeader(t *testing.T) {
 	if got := injLine(t, oldR); got != "ready" {
 		t.Fatalf("helper said %q", got)
 	}
-	for procState(pid, pid) != 'Z' {
-		time.Sleep(time.Millisecond)
-	}
+	ptWaitState(t, pid, 'Z')
 	if tid := liveThread(pid); tid == pid {
 		t.Fatalf("no live thread found: %d", tid)
 	}

@@ -116,10 +116,7 @@ func TestPtraceGetpidInSleepingProcess(t *testing.T) {
 	pid := ptStart(t, -1, -1, -1, "/bin/sleep", "100")
 	ptWaitBlocked(t, pid, "sleep")
 	ptInject(t, pid)
-	time.Sleep(50 * time.Millisecond)
-	if st := procState(pid, pid); st != 'S' {
-		t.Fatalf("state %c after the injection, want S", st)
-	}
+	ptWaitState(t, pid, 'S') // asleep again
 	_ = unix.Kill(pid, unix.SIGTERM)
 	if ws := ptWaitEnd(t, pid); !ws.Signaled() || ws.Signal() != unix.SIGTERM {
 		t.Fatalf("ended with %#x, want SIGTERM", ws)
@@ -162,14 +159,11 @@ func TestPeekExitedNeverReturnsAPtraceStop(t *testing.T) {
 	if err := ptraceV(unix.PTRACE_INTERRUPT, pid, 0, 0); err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(20 * time.Millisecond)
+	ptWaitState(t, pid, 't') // in its ptrace stop
 	if got, err := peekExited(); got != 0 || err != nil {
 		t.Fatalf("peekExited = %d, %v; want 0", got, err)
 	}
-	time.Sleep(20 * time.Millisecond)
-	if st := procState(pid, pid); st != 'S' {
-		t.Fatalf("state %c, want S: still stopped?", st)
-	}
+	ptWaitState(t, pid, 'S') // detached: asleep again, not stopped
 	if tracer := ptTracerOf(pid); tracer != 0 {
 		t.Fatalf("still traced by %d", tracer)
 	}
@@ -295,4 +289,24 @@ func inSyscall(pid int) bool {
 	}
 	nr, err := strconv.Atoi(f[0])
 	return err == nil && nr >= 0
+}
+
+// ptWaitState waits (at most 5 s) until pid's main thread is in state.
+func ptWaitState(t testing.TB, pid int, state byte) {
+	t.Helper()
+	for deadline := time.Now().Add(5 * time.Second); procState(pid, pid) != state; time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("PID %d is in state %c, not %c, after 5 s", pid, procState(pid, pid), state)
+		}
+	}
+}
+
+// ptWaitComm waits (at most 5 s) until pid runs the program named comm.
+func ptWaitComm(t testing.TB, pid int, comm string) {
+	t.Helper()
+	for deadline := time.Now().Add(5 * time.Second); commOf(pid) != comm; time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("PID %d runs %q, not %q, after 5 s", pid, commOf(pid), comm)
+		}
+	}
 }
