@@ -138,12 +138,25 @@ func ptHelperStart(t *testing.T, mode string, files ...int) int {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() {
-		_ = unix.Kill(pid, unix.SIGKILL)
-		var ws unix.WaitStatus
-		_, _ = unix.Wait4(pid, &ws, unix.WALL, nil)
-	})
+	ptKillAtEnd(t, pid)
 	return pid
+}
+
+// ptHelperReady starts the helper in mode with stdout and stderr on a new
+// pipe, waits for its "ready" line and returns the pipe's read end.
+func ptHelperReady(t *testing.T, mode string) (pid, oldR int) {
+	t.Helper()
+	oldR, oldW, err := plainPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { closeFds(oldR) })
+	pid = ptHelperStart(t, mode, injDevNull(t), oldW, oldW)
+	closeFds(oldW) // the helper holds the only write end: EOF when it ends
+	if got := injLine(t, oldR); got != "ready" {
+		t.Fatalf("helper said %q", got)
+	}
+	return pid, oldR
 }
 
 // ptNeedRoot skips tests that run processes as another user or install a

@@ -149,12 +149,7 @@ func injTarget(t *testing.T, fd int) string {
 // then ends the pause with EINTR as usual, and it says so through us.
 func TestRedirectPauseBlocked(t *testing.T) {
 	ptLock(t)
-	oldR, oldW := injPipe(t)
-	pid := ptHelperStart(t, "pause", injDevNull(t), oldW, oldW)
-	closeFds(oldW)
-	if got := injLine(t, oldR); got != "ready" {
-		t.Fatalf("helper said %q", got)
-	}
+	pid, _ := ptHelperReady(t, "pause")
 	ptWaitBlocked(t, pid, "")
 	outR, _ := injRedirect(t, pid)
 	ptWaitState(t, pid, 'S') // back in pause
@@ -175,12 +170,7 @@ func TestPauseSignalDuringInjection(t *testing.T) {
 		t.Skip("amd64 only")
 	}
 	ptLock(t)
-	oldR, oldW := injPipe(t)
-	pid := ptHelperStart(t, "pause", injDevNull(t), oldW, oldW)
-	closeFds(oldW)
-	if got := injLine(t, oldR); got != "ready" {
-		t.Fatalf("helper said %q", got)
-	}
+	pid, oldR := ptHelperReady(t, "pause")
 	ptWaitBlocked(t, pid, "") // in pause
 	tr, err := ptSeize(pid, pid, true, time.Now().Add(ptStepBudget))
 	if err != nil {
@@ -313,12 +303,7 @@ func TestRedirectZombie(t *testing.T) {
 // it. It then carries on, never stopped, with its old output.
 func TestRedirectUninterruptible(t *testing.T) {
 	ptLock(t)
-	oldR, oldW := injPipe(t)
-	pid := ptHelperStart(t, "vfork", injDevNull(t), oldW, oldW)
-	closeFds(oldW)
-	if got := injLine(t, oldR); got != "ready" {
-		t.Fatalf("helper said %q", got)
-	}
+	pid, oldR := ptHelperReady(t, "vfork")
 	ptWaitState(t, pid, 'D')
 	_, ow := injPipe(t)
 	_, ew := injPipe(t)
@@ -335,14 +320,7 @@ func TestRedirectUninterruptible(t *testing.T) {
 	if ptAdrift[pid] == nil {
 		t.Fatal("not adrift")
 	}
-	for deadline := time.Now().Add(3 * time.Second); len(ptAdrift) > 0; time.Sleep(5 * time.Millisecond) {
-		if got, err := peekExited(); got != 0 || err != nil {
-			t.Fatalf("peekExited = %d, %v", got, err)
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("still adrift")
-		}
-	}
+	ptDrainAdrift(t)
 	if got := injLine(t, oldR); got != "vfork done" {
 		t.Fatalf("stdout %q", got)
 	}

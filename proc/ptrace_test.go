@@ -54,12 +54,17 @@ func ptStartAttr(t testing.TB, sys *syscall.SysProcAttr, stdin, stdout, stderr i
 	if err != nil {
 		t.Fatal(err)
 	}
+	ptKillAtEnd(t, pid)
+	return pid
+}
+
+// ptKillAtEnd kills and reaps pid at the end of the test.
+func ptKillAtEnd(t testing.TB, pid int) {
 	t.Cleanup(func() {
 		_ = unix.Kill(pid, unix.SIGKILL)
 		var ws unix.WaitStatus
 		_, _ = unix.Wait4(pid, &ws, unix.WALL, nil)
 	})
-	return pid
 }
 
 // ptWaitBlocked waits until pid runs comm ("": any) and sleeps (state S)
@@ -240,14 +245,7 @@ func TestPtraceAdriftInsideAnInjectedCall(t *testing.T) {
 	if ptAdrift[pid] == nil {
 		t.Fatal("not adrift")
 	}
-	for deadline := time.Now().Add(3 * time.Second); len(ptAdrift) > 0; time.Sleep(5 * time.Millisecond) {
-		if got, err := peekExited(); got != 0 || err != nil {
-			t.Fatalf("peekExited = %d, %v", got, err)
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("still adrift")
-		}
-	}
+	ptDrainAdrift(t)
 	if tracer := ptTracerOf(pid); tracer != 0 {
 		t.Fatalf("traced by %d", tracer)
 	}
@@ -307,6 +305,21 @@ func ptWaitComm(t testing.TB, pid int, comm string) {
 	for deadline := time.Now().Add(5 * time.Second); commOf(pid) != comm; time.Sleep(time.Millisecond) {
 		if time.Now().After(deadline) {
 			t.Fatalf("PID %d runs %q, not %q, after 5 s", pid, commOf(pid), comm)
+		}
+	}
+}
+
+// ptDrainAdrift peeks, as the reaper does, until every adrift tracee has
+// reached its stop and been let go (at most 3 s); nothing may be reported
+// as an end meanwhile.
+func ptDrainAdrift(t *testing.T) {
+	t.Helper()
+	for deadline := time.Now().Add(3 * time.Second); len(ptAdrift) > 0; time.Sleep(5 * time.Millisecond) {
+		if got, err := peekExited(); got != 0 || err != nil {
+			t.Fatalf("peekExited = %d, %v", got, err)
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("still adrift")
 		}
 	}
 }
