@@ -2,6 +2,7 @@ package loop
 
 import (
 	"errors"
+	"os"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -33,7 +34,7 @@ type Loop struct {
 func New() (*Loop, error) {
 	fd, err := unix.EpollCreate1(unix.EPOLL_CLOEXEC)
 	if err != nil {
-		return nil, err
+		return nil, os.NewSyscallError("epoll_create1", err)
 	}
 	return &Loop{epfd: fd}, nil
 }
@@ -50,7 +51,7 @@ func (l *Loop) Add(fd int, events uint32, h Handler) (Token, error) {
 	tok := makeToken(idx, s.gen)
 	if err := unix.EpollCtl(l.epfd, unix.EPOLL_CTL_ADD, fd, eventFor(tok, events)); err != nil {
 		l.release(idx)
-		return 0, err
+		return 0, os.NewSyscallError("epoll_ctl", err)
 	}
 	return tok, nil
 }
@@ -66,9 +67,9 @@ func (l *Loop) Remove(tok Token) error {
 	l.release(tok.slot())
 	// EBADF/ENOENT: the fd was closed first, which removed it from the set.
 	if errors.Is(err, unix.EBADF) || errors.Is(err, unix.ENOENT) {
-		err = nil
+		return nil
 	}
-	return err
+	return os.NewSyscallError("epoll_ctl", err)
 }
 
 // Registered reports how many registrations are live: the tests of the
@@ -90,7 +91,7 @@ func (l *Loop) Poll(deadline time.Time) (int, error) {
 		if errors.Is(err, unix.EINTR) {
 			return 0, nil
 		}
-		return 0, err
+		return 0, os.NewSyscallError("epoll_wait", err)
 	}
 	dispatched := 0
 	for i := 0; i < n; i++ {

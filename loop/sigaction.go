@@ -1,6 +1,7 @@
 package loop
 
 import (
+	"os"
 	"unsafe"
 
 	"golang.org/x/sys/unix"
@@ -41,13 +42,13 @@ func ignoreDeadlyDefaults() ([]unix.Signal, error) {
 		}
 		h, err := handlerOf(sig)
 		if err != nil {
-			return ignored, err
+			return ignored, os.NewSyscallError("rt_sigaction", err)
 		}
 		if h != sigDFL {
 			continue
 		}
 		if err := setHandler(sig, sigIGN); err != nil {
-			return ignored, err
+			return ignored, os.NewSyscallError("rt_sigaction", err)
 		}
 		ignored = append(ignored, sig)
 	}

@@ -32,7 +32,7 @@ type Signals struct {
 func NewSignals(sigs ...os.Signal) (*Signals, error) {
 	efd, err := unix.Eventfd(0, unix.EFD_CLOEXEC|unix.EFD_NONBLOCK)
 	if err != nil {
-		return nil, err
+		return nil, os.NewSyscallError("eventfd", err)
 	}
 	// The buffer only has to absorb a burst while the forwarding goroutine
 	// is descheduled; os/signal drops a signal when the channel is full.

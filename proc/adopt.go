@@ -5,27 +5,42 @@ import (
 	"time"
 
 	"github.com/dinit-dev/dinit/loop"
+	"github.com/dinit-dev/dinit/proc/inject"
+	"github.com/dinit-dev/dinit/proc/internal/sys"
 )
 
-// adoptSlice is how long one turn of the loop may spend redirecting
-// adopted processes' output. A step runs until its tracee has to be waited
-// for (then it parks, see adopt_redirect.go), so the loop serves everything
-// else within about a slice, whatever the adopted processes do, also when
-// hundreds are adopted at once. At most maxRedirecting jobs are under way
-// at once (each holds two pipes, a socket and maybe a parked switch).
-const (
-	adoptSlice     = 20 * time.Millisecond
-	maxRedirecting = 32
-)
+// maxRedirecting is how many jobs may be under way at once (each holds two
+// pipes, a socket and maybe a parked switch). The time a turn spends on
+// them is timing.adoptSlice.
+const maxRedirecting = 32
+
+// redirector is what a job drives: inject.Redirection, or a fake in tests.
+type redirector interface {
+	Step(now time.Time) (pid int, err error) // the PID given up on and why
+	Due() time.Time
+	Kick(now time.Time)
+	Pending() bool
+	Processes() int
+	Close()
+}
+
+// injectRedirect is the supervisor's redirect: ptrace injection.
+func injectRedirect(pid, outW, errW int) (redirector, error) {
+	r, err := inject.New(pid, outW, errW)
+	if err != nil {
+		return nil, err // not a typed nil in the interface
+	}
+	return r, nil
+}
 
 // adoptJob switches an adopted process's stdout and stderr (and their
 // copies in its descendants) to pipes of ours, read as `<name>/<pid>`, a
-// step per process (adopt_redirect.go). Any failure leaves the process
+// step per process (see package inject). Any failure leaves the process
 // adopted without redirection, with a warning.
 type adoptJob struct {
 	p          *process
 	name       string
-	r          *redirection // nil until the first step
+	r          redirector // nil until the first step
 	outW, errW int          // our pipes' write ends, held until the job ends
 	queued     time.Time
 }
@@ -38,7 +53,7 @@ func (s *Supervisor) adoptOutput(p *process, name string) {
 // adoptSome runs due redirection steps, oldest job first, for one slice
 // (at least one step).
 func (s *Supervisor) adoptSome() {
-	end := time.Now().Add(s.adoptSlice)
+	end := time.Now().Add(s.timing.adoptSlice)
 	for now := time.Now(); ; now = time.Now() {
 		j := s.dueAdoption(now)
 		if j == nil {
@@ -57,7 +72,7 @@ func (s *Supervisor) dueAdoption(now time.Time) *adoptJob {
 		switch {
 		case j.r != nil:
 			started++
-			if !now.Before(j.r.due()) {
+			if !now.Before(j.r.Due()) {
 				return j
 			}
 		case started < maxRedirecting:
@@ -74,7 +89,7 @@ func (s *Supervisor) adoptDeadline() time.Time {
 		switch {
 		case j.r != nil:
 			started++
-			if due := j.r.due(); due.Before(d) {
+			if due := j.r.Due(); due.Before(d) {
 				d = due
 			}
 		case started < maxRedirecting:
@@ -89,7 +104,7 @@ func (s *Supervisor) adoptDeadline() time.Time {
 func (s *Supervisor) kickAdoptions() {
 	for _, j := range s.adoptions {
 		if j.r != nil {
-			j.r.kick(s.now)
+			j.r.Kick(s.now)
 		}
 	}
 }
@@ -99,10 +114,10 @@ func (s *Supervisor) adoptStep(j *adoptJob, now time.Time) {
 		s.endAdoption(j)
 		return
 	}
-	if pid, err := j.r.step(now); err != nil {
+	if pid, err := j.r.Step(now); err != nil {
 		s.warnRedirect(j, pid, err)
 	}
-	if !j.r.pending() {
+	if !j.r.Pending() {
 		s.endAdoption(j)
 	}
 }
@@ -111,11 +126,11 @@ func (s *Supervisor) adoptStep(j *adoptJob, now time.Time) {
 func (s *Supervisor) startRedirection(j *adoptJob) bool {
 	stage := strconv.Itoa(j.p.pid)
 	var err error
-	if _, j.outW, err = s.out.newSource(j.name, stage, true); err == nil {
-		_, j.errW, err = s.out.newSource(j.name, stage, false)
+	if _, j.outW, err = s.out.NewSource(j.name, stage, true); err == nil {
+		_, j.errW, err = s.out.NewSource(j.name, stage, false)
 	}
 	if err == nil {
-		j.r, err = newRedirection(j.p.pid, j.outW, j.errW)
+		j.r, err = s.redirect(j.p.pid, j.outW, j.errW)
 	}
 	if err != nil {
 		s.warnRedirect(j, j.p.pid, err)
@@ -126,10 +141,10 @@ func (s *Supervisor) startRedirection(j *adoptJob) bool {
 
 func (s *Supervisor) warnRedirect(j *adoptJob, pid int, err error) {
 	if pid == j.p.pid {
-		s.out.warnf("%s: cannot redirect output of PID %d: %v", j.p.label, pid, err)
+		s.out.Warnf("%s: cannot redirect output of PID %d: %v", j.p.label, pid, err)
 		return
 	}
-	s.out.warnf("%s: cannot redirect output of a descendant, PID %d: %v", j.p.label, pid, err)
+	s.out.Warnf("%s: cannot redirect output of a descendant, PID %d: %v", j.p.label, pid, err)
 }
 
 // endAdoption forgets a job. The sources stay: processes that got our
@@ -137,12 +152,12 @@ func (s *Supervisor) warnRedirect(j *adoptJob, pid int, err error) {
 // they close themselves at EOF.
 func (s *Supervisor) endAdoption(j *adoptJob) {
 	if j.r != nil {
-		if n := j.r.processes(); n > 0 {
-			s.out.debugf("%s: output redirected (%d processes, %s after adoption)", j.p.label, n, time.Since(j.queued).Round(time.Microsecond))
+		if n := j.r.Processes(); n > 0 {
+			s.out.Debugf("%s: output redirected (%d processes, %s after adoption)", j.p.label, n, time.Since(j.queued).Round(time.Microsecond))
 		}
-		j.r.close()
+		j.r.Close()
 	}
-	closeFds(j.outW, j.errW)
+	sys.Close(j.outW, j.errW)
 	for i, k := range s.adoptions {
 		if k == j {
 			s.adoptions = append(s.adoptions[:i], s.adoptions[i+1:]...)

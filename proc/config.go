@@ -1,17 +1,21 @@
 package proc
 
-import "time"
+import (
+	"time"
 
-// Level is how much dinit says about itself.
-type Level int
+	"github.com/dinit-dev/dinit/proc/relay"
+)
+
+// Level is how much dinit says about itself (the relay writes it).
+type Level = relay.Level
 
 // Log levels, in increasing verbosity.
 const (
-	LevelNone Level = iota
-	LevelError
-	LevelWarn
-	LevelInfo
-	LevelDebug
+	LevelNone  = relay.LevelNone
+	LevelError = relay.LevelError
+	LevelWarn  = relay.LevelWarn
+	LevelInfo  = relay.LevelInfo
+	LevelDebug = relay.LevelDebug
 )
 
 // Policy is what happens to a process that is reparented to us.

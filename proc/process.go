@@ -29,9 +29,8 @@ type process struct {
 	role    role
 	svc     *service  // nil for reparented and adopted processes
 	label   string    // "web/run", or "sleep/42" for a reparented one
-	killAt  time.Time // zero: no SIGKILL planned
-	killed  bool
-	termed  bool
+	stop    stopStage // reparented and adopted ones: how far we stopped it
+	killAt  time.Time // when its SIGKILL is due (once stop is termSent)
 	cmdline string
 }
 

@@ -1,6 +1,11 @@
 package proc
 
-import "time"
+import (
+	"time"
+
+	"github.com/dinit-dev/dinit/proc/inject"
+	"github.com/dinit-dev/dinit/proc/internal/sys"
+)
 
 // reap collects every ended child. It is the one place that waits: each
 // PID is looked up in the owner table before it is reaped, and a PID nobody
@@ -11,13 +16,13 @@ func (s *Supervisor) reap() {
 	start, n := time.Now(), 0
 	defer func() {
 		if n > 0 {
-			s.out.debugf("reaped %d processes in %s", n, time.Since(start))
+			s.out.Debugf("reaped %d processes in %s", n, time.Since(start))
 		}
 	}()
 	for {
-		pid, err := peekExited()
+		pid, err := sys.PeekExited(inject.Claim) // tracees' stops are injection's
 		if err != nil {
-			s.out.errorf("waiting for children: %v", err)
+			s.out.Errorf("waiting for children: %v", err)
 			return
 		}
 		if pid <= 0 {
@@ -27,7 +32,7 @@ func (s *Supervisor) reap() {
 		if p == nil {
 			p = s.strayZombie(pid)
 		}
-		st, ok := reapPID(pid)
+		st, ok := sys.Reap(pid)
 		if !ok {
 			return
 		}
@@ -39,7 +44,7 @@ func (s *Supervisor) reap() {
 // strayZombie makes an owner entry for an ended process we never saw
 // running. A zombie's command line is gone: the line then ends at its PID.
 func (s *Supervisor) strayZombie(pid int) *process {
-	cmdline, name := describe(pid)
+	cmdline, name := s.procfs.Describe(pid)
 	p := &process{sup: s, pid: pid, pidfd: -1, role: roleReparented, label: reparentedLabel(name, pid), cmdline: cmdline}
 	s.warnReparented(p, "reaping process")
 	delete(s.reparent.pending, pid)
@@ -47,19 +52,19 @@ func (s *Supervisor) strayZombie(pid int) *process {
 }
 
 // ended handles the end of one of our processes.
-func (s *Supervisor) ended(p *process, st exitStatus) {
+func (s *Supervisor) ended(p *process, st sys.ExitStatus) {
 	delete(s.procs, p.pid)
 	if p.pidfd >= 0 {
 		_ = s.loop.Remove(p.tok)
-		closeFds(p.pidfd)
+		sys.Close(p.pidfd)
 	}
 	s.reparent.due = s.now // orphans of p (if any) attach to us now
-	if p.role == roleRun && st.signal == 0 && st.code == 115 {
-		s.out.infof("%s: PID %d finished and disabled itself", p.label, p.pid)
+	if p.role == roleRun && st.Signal == 0 && st.Code == 115 {
+		s.out.Infof("%s: PID %d finished and disabled itself", p.label, p.pid)
 		p.svc.run, p.svc.disabled = nil, true
 		return
 	}
-	s.out.infof("%s: PID %d finished with %s", p.label, p.pid, st)
+	s.out.Infof("%s: PID %d finished with %s", p.label, p.pid, st)
 	switch p.role {
 	case roleRun:
 		p.svc.run = nil
@@ -76,7 +81,7 @@ func (s *Supervisor) ended(p *process, st exitStatus) {
 // endStartsShutdown: a service (or adopted process) ended. A failure
 // records 3; an end with 0 records nothing (the reference's rule), so when
 // alpha exits 0 and beta then exits 9 on our SIGTERM, the code is 3.
-func (s *Supervisor) endStartsShutdown(st exitStatus) {
+func (s *Supervisor) endStartsShutdown(st sys.ExitStatus) {
 	if s.isFailure(st) {
 		s.recordExit(ExitService)
 	}
@@ -86,28 +91,22 @@ func (s *Supervisor) endStartsShutdown(st exitStatus) {
 // isFailure: a non-zero exit code, or death by a signal that was not part
 // of our shutdown (once we shut down, a signal death is what we asked for,
 // sent by us or by the service's terminate program).
-func (s *Supervisor) isFailure(st exitStatus) bool {
-	return st.failed() && (st.signal == 0 || !s.shutting)
+func (s *Supervisor) isFailure(st sys.ExitStatus) bool {
+	return st.Failed() && (st.Signal == 0 || !s.stopping())
 }
 
-// logGrace: how long a log program's end waits for its run's end before
-// it counts as "log ended while run still runs". The log program sees EOF
-// when run closes its stdout, which happens during run's exit but before
-// run becomes a zombie, so the two ends race by a few microseconds.
-const logGrace = 50 * time.Millisecond
-
 // logEnded: a log program that ends while its run still runs starts the
-// shutdown, unless run ends too within logGrace.
-func (s *Supervisor) logEnded(svc *service, st exitStatus) {
+// shutdown, unless run ends too within timing.logGrace.
+func (s *Supervisor) logEnded(svc *service, st sys.ExitStatus) {
 	if svc.run == nil {
 		return
 	}
-	svc.logEnd, svc.logEndDue = st, s.now.Add(logGrace)
+	svc.logEnd, svc.logEndDue = st, s.now.Add(s.timing.logGrace)
 	s.logWaits = append(s.logWaits, svc)
 }
 
 // checkLogWaits starts the shutdown for log programs whose run did not end
-// within logGrace.
+// within timing.logGrace.
 func (s *Supervisor) checkLogWaits() {
 	kept := s.logWaits[:0]
 	for _, svc := range s.logWaits {

@@ -2,30 +2,24 @@ package proc
 
 import "time"
 
-// Scan periods: how often we look for processes reparented to us when no
-// SIGCHLD or exit told us to look (a grandchild's parent that dies is not
-// our child, so nothing tells us).
-const (
-	scanPeriod         = time.Second
-	scanPeriodShutdown = 100 * time.Millisecond
-	// youngAge: a process this young may not have exec'd yet, so its name
-	// would be its parent's; we look at it again later.
-	youngAge = 10 * time.Millisecond
-)
+// Reparented processes: a grandchild whose parent died becomes our child,
+// and nothing tells us (its parent was not our child). We look at our
+// children in /proc every timing.scan (and at once after SIGCHLD or an
+// end), and apply the policy to the ones we do not know.
 
 // reparentScan is the state of reparented-process detection.
 type reparentScan struct {
 	due     time.Time         // next scan
-	pending map[int]time.Time // unknown children first seen at, awaiting youngAge
+	pending map[int]time.Time // unknown children first seen at, awaiting timing.young
 	listErr error             // why the last listing failed (/proc unmounted): logged once
 }
 
 // listChildren lists our children, from our own /proc only.
 func (s *Supervisor) listChildren() ([]int, error) {
-	if err := ownProc(s.self); err != nil {
+	if err := s.procfs.Own(s.self); err != nil {
 		return nil, err
 	}
-	return children(s.self)
+	return s.procfs.Children(s.self)
 }
 
 // scanIfDue looks for children we do not know and applies the policy.
@@ -44,7 +38,7 @@ func (s *Supervisor) scanIfDue() {
 	}
 	if s.reparent.listErr != nil {
 		s.reparent.listErr = nil
-		s.out.infof("listing child processes works again")
+		s.out.Infof("listing child processes works again")
 	}
 	s.classify(pids)
 }
@@ -55,16 +49,16 @@ func (s *Supervisor) scanIfDue() {
 // sweep ends what we cannot see (sweep.go).
 func (s *Supervisor) listingFailed(err error) {
 	if s.reparent.listErr == nil {
-		s.out.errorf("listing child processes: %v; reparented processes are not detected until /proc can be read", err)
+		s.out.Errorf("listing child processes: %v; reparented processes are not detected until /proc can be read", err)
 	}
 	s.reparent.listErr = err
 }
 
 func (s *Supervisor) scanPeriod() time.Duration {
-	if s.shutting {
-		return scanPeriodShutdown
+	if s.stopping() {
+		return s.timing.scanStopping
 	}
-	return scanPeriod
+	return s.timing.scan
 }
 
 func (s *Supervisor) classify(pids []int) {
@@ -80,11 +74,11 @@ func (s *Supervisor) classify(pids []int) {
 		first, ok := s.reparent.pending[pid]
 		if !ok {
 			s.reparent.pending[pid] = s.now
-			s.recheckAt(s.now.Add(youngAge))
+			s.recheckAt(s.now.Add(s.timing.young))
 			continue
 		}
-		if age := s.now.Sub(first); age < youngAge {
-			s.recheckAt(first.Add(youngAge))
+		if age := s.now.Sub(first); age < s.timing.young {
+			s.recheckAt(first.Add(s.timing.young))
 			continue
 		}
 		delete(s.reparent.pending, pid)
@@ -107,11 +101,11 @@ func (s *Supervisor) recheckAt(t time.Time) {
 // takeReparented applies the policy to a process that became our child.
 // During shutdown every newcomer is terminated, whatever the policy.
 func (s *Supervisor) takeReparented(pid int) {
-	cmdline, name := describe(pid)
+	cmdline, name := s.procfs.Describe(pid)
 	p := &process{sup: s, pid: pid, pidfd: -1, role: roleReparented, label: reparentedLabel(name, pid), cmdline: cmdline}
 	s.procs[pid] = p
 	policy := s.cfg.Policy
-	if s.shutting {
+	if s.stopping() {
 		policy = PolicyTerminate
 	}
 	switch policy {
@@ -123,7 +117,7 @@ func (s *Supervisor) takeReparented(pid int) {
 		p.role = roleAdopted
 		s.adoptOutput(p, name)
 	case PolicyIgnore:
-		s.out.debugf("%s: ignoring reparented child process with PID %d", p.label, pid)
+		s.out.Debugf("%s: ignoring reparented child process with PID %d", p.label, pid)
 	}
 }
 
@@ -132,8 +126,8 @@ func (s *Supervisor) takeReparented(pid int) {
 // `: <cmdline>` when the command line could not be read (a zombie's).
 func (s *Supervisor) warnReparented(p *process, what string) {
 	if p.cmdline == "" {
-		s.out.warnf("%s: %s with PID %d", p.label, what, p.pid)
+		s.out.Warnf("%s: %s with PID %d", p.label, what, p.pid)
 		return
 	}
-	s.out.warnf("%s: %s with PID %d: %s", p.label, what, p.pid, p.cmdline)
+	s.out.Warnf("%s: %s with PID %d: %s", p.label, what, p.pid, p.cmdline)
 }

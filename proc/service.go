@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/dinit-dev/dinit/proc/internal/sys"
 )
 
 // service is one directory of DINIT_DIR.
@@ -17,7 +19,7 @@ type service struct {
 	log      *process
 	disabled bool // run ended with 115
 
-	logEnd    exitStatus // how log/run ended while run still ran
+	logEnd    sys.ExitStatus // how log/run ended while run still ran
 	logEndDue time.Time  // when that end starts the shutdown (see logGrace)
 }
 

@@ -2,8 +2,9 @@ package proc
 
 import (
 	"slices"
+	"syscall"
 
-	"golang.org/x/sys/unix"
+	"github.com/dinit-dev/dinit/proc/internal/sys"
 )
 
 // shutdown stops everything, once. Services get their terminate program or
@@ -11,10 +12,10 @@ import (
 // programs get nothing and end at EOF; reparented and adopted processes get
 // SIGTERM, then SIGKILL after the kill timeout.
 func (s *Supervisor) shutdown() {
-	if s.shutting {
+	if s.stopping() {
 		return
 	}
-	s.shutting = true
+	s.phase = stopping
 	for _, svc := range s.services {
 		if svc.run != nil {
 			s.stopService(svc)
@@ -42,23 +43,23 @@ func (s *Supervisor) byPID(roles ...role) []*process {
 
 func (s *Supervisor) stopService(svc *service) {
 	p := svc.run
-	s.out.infof("%s: terminating", p.label)
+	s.out.Infof("%s: terminating", p.label)
 	if exists(svc.path("terminate")) && s.startTerminate(svc) {
 		return
 	}
-	s.out.infof("%s: sending SIGTERM to PID %d", p.label, p.pid)
-	s.signal(p, unix.SIGTERM)
+	s.out.Infof("%s: sending SIGTERM to PID %d", p.label, p.pid)
+	s.signal(p, syscall.SIGTERM)
 }
 
 // terminate sends SIGTERM to a reparented or adopted process and plans its
 // SIGKILL.
 func (s *Supervisor) terminate(p *process) {
-	if p.termed {
+	if p.stop != notStopped {
 		return
 	}
-	p.termed = true
-	s.out.infof("%s: sending SIGTERM to PID %d", p.label, p.pid)
-	s.signal(p, unix.SIGTERM)
+	p.stop = termSent
+	s.out.Infof("%s: sending SIGTERM to PID %d", p.label, p.pid)
+	s.signal(p, syscall.SIGTERM)
 	p.killAt = s.now.Add(s.cfg.KillTimeout)
 	s.killing = append(s.killing, p)
 }
@@ -71,10 +72,10 @@ func (s *Supervisor) fireKills() {
 		if s.procs[p.pid] != p {
 			continue
 		}
-		if !p.killed && !s.now.Before(p.killAt) {
-			p.killed = true
-			s.out.infof("%s: sending SIGKILL to PID %d", p.label, p.pid)
-			s.signal(p, unix.SIGKILL)
+		if p.stop == termSent && !s.now.Before(p.killAt) {
+			p.stop = killSent
+			s.out.Infof("%s: sending SIGKILL to PID %d", p.label, p.pid)
+			s.signal(p, syscall.SIGKILL)
 		}
 		kept = append(kept, p)
 	}
@@ -82,8 +83,8 @@ func (s *Supervisor) fireKills() {
 	s.killing = kept
 }
 
-func (s *Supervisor) signal(p *process, sig unix.Signal) {
-	if err := sendSignal(p.pid, p.pidfd, sig); err != nil && err != unix.ESRCH {
-		s.out.errorf("%s: sending signal %d to PID %d: %v", p.label, int(sig), p.pid, err)
+func (s *Supervisor) signal(p *process, sig syscall.Signal) {
+	if err := sys.Signal(p.pid, p.pidfd, sig); err != nil {
+		s.out.Errorf("%s: sending signal %d to PID %d: %v", p.label, int(sig), p.pid, err)
 	}
 }

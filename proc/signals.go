@@ -4,8 +4,6 @@ import (
 	"os"
 	"slices"
 	"syscall"
-
-	"golang.org/x/sys/unix"
 )
 
 // caughtSignals are the signals we take over from the Go runtime. Without a
@@ -57,32 +55,32 @@ func (s *Supervisor) handleSignals() {
 	}
 }
 
-func (s *Supervisor) handleSignal(sig unix.Signal) {
+func (s *Supervisor) handleSignal(sig syscall.Signal) {
 	n := int(sig)
 	switch sig {
-	case unix.SIGTERM, unix.SIGINT, unix.SIGQUIT:
-		if s.shutting {
-			s.out.infof("got signal %d, already terminating services", n)
+	case syscall.SIGTERM, syscall.SIGINT, syscall.SIGQUIT:
+		if s.stopping() {
+			s.out.Infof("got signal %d, already terminating services", n)
 			return
 		}
-		s.out.infof("got signal %d, terminating services", n)
+		s.out.Infof("got signal %d, terminating services", n)
 		s.recordExit(ExitOK)
 		s.shutdown()
-	case unix.SIGHUP, unix.SIGUSR1, unix.SIGUSR2, unix.SIGWINCH:
-		s.out.infof("got signal %d, forwarding it to running services", n)
+	case syscall.SIGHUP, syscall.SIGUSR1, syscall.SIGUSR2, syscall.SIGWINCH:
+		s.out.Infof("got signal %d, forwarding it to running services", n)
 		s.forward(sig)
-	case unix.SIGCHLD:
+	case syscall.SIGCHLD:
 		s.reapNeeded = true
 		s.reparent.due = s.now
-	case unix.SIGPIPE:
-		s.out.debugf("got signal %d, ignoring it", n)
+	case syscall.SIGPIPE:
+		s.out.Debugf("got signal %d, ignoring it", n)
 	default:
-		s.out.infof("got signal %d, ignoring it", n)
+		s.out.Infof("got signal %d, ignoring it", n)
 	}
 }
 
 // forward passes sig to every running run process and adopted process.
-func (s *Supervisor) forward(sig unix.Signal) {
+func (s *Supervisor) forward(sig syscall.Signal) {
 	for _, svc := range s.services {
 		if svc.run != nil {
 			s.signal(svc.run, sig)

@@ -5,18 +5,14 @@ import (
 	"time"
 
 	"github.com/dinit-dev/dinit/loop"
+	"github.com/dinit-dev/dinit/proc/internal/sys"
+	"github.com/dinit-dev/dinit/proc/relay"
 )
-
-// startSlice is how long one turn of the loop may spend starting services:
-// with thousands of them, a signal that arrives during the startup is acted
-// on between two slices, not after the last service.
-const startSlice = 10 * time.Millisecond
 
 // startup is the progress of starting the services, a slice per turn.
 type startup struct {
 	queue   []*service // still to start, in name order
 	devnull int        // stdin of every run; -1 when not open
-	slice   time.Duration
 }
 
 // starting reports that the startup is not over: services are left to
@@ -28,11 +24,11 @@ func (s *Supervisor) starting() bool { return len(s.startup.queue) > 0 }
 // services not started by then never are. The clock is read before each
 // start, so that each "running with PID" line carries its own time.
 func (s *Supervisor) startSome() {
-	if s.startup.devnull < 0 && !s.shutting && !s.openStartup() {
+	if s.startup.devnull < 0 && !s.stopping() && !s.openStartup() {
 		return
 	}
-	end := time.Now().Add(s.startup.slice)
-	for len(s.startup.queue) > 0 && !s.shutting {
+	end := time.Now().Add(s.timing.startSlice)
+	for len(s.startup.queue) > 0 && !s.stopping() {
 		s.tick()
 		svc := s.startup.queue[0]
 		s.startup.queue = s.startup.queue[1:]
@@ -44,18 +40,18 @@ func (s *Supervisor) startSome() {
 			break
 		}
 	}
-	if len(s.startup.queue) == 0 || s.shutting {
+	if len(s.startup.queue) == 0 || s.stopping() {
 		s.startup.queue = nil
-		closeFds(s.startup.devnull)
+		sys.Close(s.startup.devnull)
 		s.startup.devnull = -1
 	}
 }
 
 // openStartup opens the stdin of the runs; a failure is ours.
 func (s *Supervisor) openStartup() bool {
-	devnull, err := openDevNull()
+	devnull, err := sys.OpenDevNull()
 	if err != nil {
-		s.out.errorf("opening /dev/null: %v", err)
+		s.out.Errorf("starting services: %v", err)
 		s.recordExit(ExitFailure)
 		s.shutdown()
 		return false
@@ -64,107 +60,162 @@ func (s *Supervisor) openStartup() bool {
 	return true
 }
 
+// program is one program to start: what runs where, with which role, and
+// where its output goes.
+type program struct {
+	svc      *service
+	stage    string // "run", "log" or "term": its label is "<service>/<stage>"
+	role     role
+	path     string
+	dir      string
+	env      []string
+	stdin    int
+	stdout   int    // -1: a pipe of ours; else the fd its stdout goes to
+	outStage string // the stage its stdout lines carry (log/run's are run's); "": stage
+}
+
+func (pg program) label() string { return pg.svc.name + "/" + pg.stage }
+
+func (pg program) stdoutStage() string {
+	if pg.outStage != "" {
+		return pg.outStage
+	}
+	return pg.stage
+}
+
 // startService starts log/run (when present) and run. run's stdout goes to
 // log/run's stdin; log/run's stdout is the service's stdout, stage run.
 func (s *Supervisor) startService(svc *service, devnull int) error {
-	runStdout := -1
+	run := program{svc: svc, stage: "run", role: roleRun, path: svc.path("run"), dir: svc.dir,
+		env: s.env, stdin: devnull, stdout: -1}
 	if exists(svc.path("log", "run")) {
-		r, w, err := plainPipe()
+		w, err := s.startLog(svc)
 		if err != nil {
-			s.out.errorf("%s/log: error running: %v", svc.name, err)
 			return err
 		}
-		svc.log, err = s.startProgram(svc, "log", roleLog, svc.path("log", "run"), svc.path("log"), s.env, r, "run")
-		closeFds(r)
-		if err != nil {
-			closeFds(w)
-			return err
-		}
-		runStdout = w
+		defer sys.Close(w)
+		run.stdout = w
 	}
-	var err error
-	svc.run, err = s.startProgramTo(svc, "run", roleRun, svc.path("run"), svc.dir, s.env, devnull, runStdout)
-	closeFds(runStdout)
+	p, err := s.startLogged(run)
+	svc.run = p
 	return err
+}
+
+// startLog starts log/run and returns the write end of its stdin.
+func (s *Supervisor) startLog(svc *service) (w int, err error) {
+	label := svc.name + "/log"
+	r, w, err := sys.PlainPipe()
+	if err != nil {
+		s.out.Errorf("%s: error running: %v", label, err)
+		return -1, err
+	}
+	defer sys.Close(r)
+	svc.log, err = s.startLogged(program{svc: svc, stage: "log", role: roleLog, path: svc.path("log", "run"),
+		dir: svc.path("log"), env: s.env, stdin: r, stdout: -1, outStage: "run"})
+	if err != nil {
+		sys.Close(w)
+		return -1, err
+	}
+	return w, nil
 }
 
 // startTerminate runs the service's terminate program in place of SIGTERM.
 func (s *Supervisor) startTerminate(svc *service) bool {
-	env := append(s.env[:len(s.env):len(s.env)], "DINIT_PID="+strconv.Itoa(svc.run.pid))
-	devnull, err := openDevNull()
+	devnull, err := sys.OpenDevNull()
 	if err != nil {
-		s.out.errorf("%s/term: error running: %v", svc.name, err)
+		s.out.Errorf("%s/term: error running: %v", svc.name, err)
 		return false
 	}
-	defer closeFds(devnull)
-	_, err = s.startProgram(svc, "term", roleTerm, svc.path("terminate"), svc.dir, env, devnull, "term")
+	defer sys.Close(devnull)
+	env := append(s.env[:len(s.env):len(s.env)], "DINIT_PID="+strconv.Itoa(svc.run.pid))
+	_, err = s.startLogged(program{svc: svc, stage: "term", role: roleTerm, path: svc.path("terminate"),
+		dir: svc.dir, env: env, stdin: devnull, stdout: -1})
 	return err == nil
 }
 
-// startProgram starts one program whose stdout and stderr we read; stdout
-// lines are attributed to stdoutStage (log/run's stdout counts as run's).
-func (s *Supervisor) startProgram(svc *service, stage string, r role, path, dir string, env []string, stdin int, stdoutStage string) (*process, error) {
-	out, w, err := s.out.newSource(svc.name, stdoutStage, true)
+// startLogged starts pg and says so, or says why it could not.
+func (s *Supervisor) startLogged(pg program) (*process, error) {
+	s.out.Infof("%s: starting", pg.label())
+	p, err := s.start(pg)
 	if err != nil {
-		s.out.errorf("%s/%s: error running: %v", svc.name, stage, err)
+		s.out.Errorf("%s: error running: %v", pg.label(), err)
 		return nil, err
 	}
-	p, err := s.startProgramTo(svc, stage, r, path, dir, env, stdin, w)
-	closeFds(w)
-	if err != nil {
-		out.close()
-	}
-	return p, err
+	s.out.Infof("%s: running with PID %d", p.label, p.pid)
+	return p, nil
 }
 
-// startProgramTo starts a program whose stdout is the given fd, or a new
-// source of ours when stdout is -1; its stderr is always a new source.
-func (s *Supervisor) startProgramTo(svc *service, stage string, r role, path, dir string, env []string, stdin, stdout int) (*process, error) {
-	label := svc.name + "/" + stage
-	s.out.infof("%s: starting", label)
-	var srcs []*source
-	fail := func(err error) (*process, error) {
-		s.out.errorf("%s: error running: %v", label, err)
-		for _, src := range srcs {
-			src.close()
-		}
+// start starts pg with its stdout and stderr on pipes of ours (stdout
+// where pg says), and enters it in the owner table. On failure nothing is
+// left: no pipe, no source, no process.
+func (s *Supervisor) start(pg program) (*process, error) {
+	outs, err := s.openOutputs(pg)
+	if err != nil {
 		return nil, err
 	}
-	if stdout < 0 {
-		src, w, err := s.out.newSource(svc.name, stage, true)
+	defer outs.closeWriteEnds() // the program holds its copies
+	spec := sys.Spec{Path: pg.path, Dir: pg.dir, Env: pg.env, Stdin: pg.stdin, Stdout: outs.stdout, Stderr: outs.stderr}
+	pid, pidfd, err := sys.Spawn(spec, s.pidfds)
+	if err != nil {
+		outs.closeSources()
+		return nil, err
+	}
+	return s.track(pg, pid, pidfd), nil
+}
+
+// outputs are the pipes a program's output goes into: the write ends it
+// gets, and the sources of ours that read them.
+type outputs struct {
+	stdout, stderr int
+	ownStdout      bool // stdout is a pipe of ours (else the caller's fd)
+	srcs           []*relay.Source
+}
+
+func (s *Supervisor) openOutputs(pg program) (outputs, error) {
+	o := outputs{stdout: pg.stdout, stderr: -1}
+	if o.stdout < 0 {
+		src, w, err := s.out.NewSource(pg.svc.name, pg.stdoutStage(), true)
 		if err != nil {
-			return fail(err)
+			return o, err
 		}
-		srcs = append(srcs, src)
-		defer closeFds(w)
-		stdout = w
+		o.srcs, o.stdout, o.ownStdout = append(o.srcs, src), w, true
 	}
-	errSrc, errW, err := s.out.newSource(svc.name, stage, false)
+	src, w, err := s.out.NewSource(pg.svc.name, pg.stage, false)
 	if err != nil {
-		return fail(err)
+		o.closeWriteEnds()
+		o.closeSources()
+		return o, err
 	}
-	srcs = append(srcs, errSrc)
-	defer closeFds(errW)
-	pid, pidfd, err := spawn(spawnSpec{path: path, dir: dir, env: env, stdin: stdin, stdout: stdout, stderr: errW}, s.pidfds)
-	if err != nil {
-		return fail(err)
-	}
-	return s.track(svc, r, label, pid, pidfd), nil
+	o.srcs, o.stderr = append(o.srcs, src), w
+	return o, nil
 }
 
-// track enters a started process in the owner table.
-func (s *Supervisor) track(svc *service, r role, label string, pid, pidfd int) *process {
-	p := &process{sup: s, pid: pid, pidfd: pidfd, role: r, svc: svc, label: label}
+func (o outputs) closeWriteEnds() {
+	sys.Close(o.stderr)
+	if o.ownStdout {
+		sys.Close(o.stdout)
+	}
+}
+
+func (o outputs) closeSources() {
+	for _, src := range o.srcs {
+		src.Close()
+	}
+}
+
+// track enters a started process in the owner table, and has the loop
+// watch its pidfd: readable once it ended.
+func (s *Supervisor) track(pg program, pid, pidfd int) *process {
+	p := &process{sup: s, pid: pid, pidfd: pidfd, role: pg.role, svc: pg.svc, label: pg.label()}
 	s.procs[pid] = p
 	if pidfd >= 0 {
-		tok, err := s.loop.Add(pidfd, loop.In, p) // readable: the process ended
+		tok, err := s.loop.Add(pidfd, loop.In, p)
 		if err != nil {
-			closeFds(pidfd)
-			p.pidfd = -1
+			sys.Close(pidfd)
+			p.pidfd = -1 // waited for by SIGCHLD and the periodic reap
 		} else {
 			p.tok = tok
 		}
 	}
-	s.out.infof("%s: running with PID %d", label, pid)
 	return p
 }

@@ -3,10 +3,12 @@ package proc
 import (
 	"os"
 	"runtime"
+	"syscall"
 	"time"
 
 	"github.com/dinit-dev/dinit/loop"
-	"golang.org/x/sys/unix"
+	"github.com/dinit-dev/dinit/proc/internal/sys"
+	"github.com/dinit-dev/dinit/proc/relay"
 )
 
 // Exit codes.
@@ -20,32 +22,31 @@ const (
 // loop thread only.
 type Supervisor struct {
 	cfg     Config
+	timing  timing
+	procfs  sys.Proc // where we read /proc (tests give a fake tree)
 	loop    *loop.Loop
 	sigs    *loop.Signals
-	sigTok  loop.Token
-	out     *output
+	out     *relay.Output
 	env     []string
 	self    int
 	pidfds  bool
 	now     time.Time
-	sigBuf  []unix.Signal
-	sigSeen bool
+	sigBuf  []syscall.Signal
+	sigSeen bool // the signal source is readable
 
-	services   []*service
-	procs      map[int]*process // the owner table: every PID we track
-	killing    []*process       // reparented processes with a SIGKILL planned
-	logWaits   []*service       // log programs that ended before their run
-	reparent   reparentScan
-	startup    startup
-	adoptions  []*adoptJob // output redirections of adopted processes in progress
-	adoptSlice time.Duration
-	sweep      sweep
+	services  []*service
+	procs     map[int]*process // the owner table: every PID we track
+	killing   []*process       // reparented processes with a SIGKILL planned
+	logWaits  []*service       // log programs that ended before their run
+	reparent  reparentScan
+	startup   startup
+	adoptions []*adoptJob // output redirections of adopted processes in progress
+	redirect  func(pid, outW, errW int) (redirector, error)
+	sweep     sweep
 
-	exitCode   int
-	exitSet    bool
-	shutting   bool
-	reapNeeded bool
-	exiting    bool // exit message written; flushing the last bytes
+	phase      phase
+	exitCode   int  // the first reason to exit, or noReason
+	reapNeeded bool // a pidfd or SIGCHLD said a child ended
 }
 
 // Run supervises cfg.Dir until everything has ended, and returns the exit
@@ -64,7 +65,7 @@ func Run(cfg Config) int {
 }
 
 func newSupervisor(cfg Config) (*Supervisor, error) {
-	markInheritedCloexec()
+	sys.MarkInheritedCloexec()
 	// Signals first: from here on no catchable signal can kill us.
 	sigs, err := loop.NewSignals(caughtSignals...)
 	if err != nil {
@@ -75,9 +76,9 @@ func newSupervisor(cfg Config) (*Supervisor, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := assemble(cfg, l, newOutput(l, cfg.Level, cfg.JSON))
+	s := assemble(cfg, l, relay.New(l, 1, 2, cfg.Level, cfg.JSON))
 	s.sigs = sigs
-	if s.sigTok, err = l.Add(sigs.Fd(), loop.In, signalHandler{s}); err != nil {
+	if _, err = l.Add(sigs.Fd(), loop.In, signalHandler{s}); err != nil {
 		_ = l.Close()
 		return nil, err
 	}
@@ -85,10 +86,10 @@ func newSupervisor(cfg Config) (*Supervisor, error) {
 }
 
 // assemble makes a supervisor's state around its loop and output.
-func assemble(cfg Config, l *loop.Loop, out *output) *Supervisor {
-	s := &Supervisor{cfg: cfg, loop: l, out: out, procs: map[int]*process{}, env: os.Environ(),
-		self: os.Getpid(), pidfds: pidfdSupported(), startup: startup{devnull: -1, slice: startSlice},
-		adoptSlice: adoptSlice}
+func assemble(cfg Config, l *loop.Loop, out *relay.Output) *Supervisor {
+	s := &Supervisor{cfg: cfg, timing: defaultTiming, procfs: sys.RealProc, loop: l, out: out,
+		procs: map[int]*process{}, env: os.Environ(), self: os.Getpid(), pidfds: sys.PidfdSupported(),
+		startup: startup{devnull: -1}, redirect: injectRedirect, exitCode: noReason}
 	s.tick()
 	// The first scan is due at once: until it has run, no other timer
 	// bounds the loop's first wait (see deadline).
@@ -112,59 +113,72 @@ func (s *Supervisor) close() {
 // tick reads the clock once per turn; every line of the turn carries it.
 func (s *Supervisor) tick() {
 	s.now = time.Now()
-	s.out.clock.Set(s.now)
+	s.out.Tick(s.now)
 }
 
 func (s *Supervisor) run() int {
 	s.becomeSubreaper()
 	svcs, err := discover(s.cfg.Dir)
 	if err != nil {
-		s.out.errorf("DINIT_DIR %q: %v", s.cfg.Dir, err)
+		s.out.Errorf("DINIT_DIR %q: %v", s.cfg.Dir, err)
 		return s.finish(ExitFailure)
 	}
 	if len(svcs) == 0 {
-		s.out.warnf("no services found, exiting")
+		s.out.Warnf("no services found, exiting")
 		return s.finish(ExitOK)
 	}
 	s.services, s.startup.queue = svcs, svcs // started by the turns, a slice at a time
 	for !s.done() {
 		s.turn()
 	}
-	return s.exitCode
+	return s.code()
 }
 
 // finish writes out what is buffered and returns code, for the paths that
 // end before any service started.
 func (s *Supervisor) finish(code int) int {
 	s.exitCode = code
-	s.out.infof("dinit exiting with status %d", code)
-	s.exiting = true
-	for s.out.pending() > 0 && !s.sinksBroken() {
-		s.out.flush()
-		if s.out.pending() > 0 {
+	s.exit()
+	for s.out.Pending() > 0 && !s.out.Broken() {
+		s.out.Flush()
+		if s.out.Pending() > 0 {
 			_, _ = s.loop.Poll(time.Now().Add(100 * time.Millisecond))
 		}
 	}
 	return code
 }
 
-func (s *Supervisor) sinksBroken() bool {
-	return s.out.stdout.broken != nil && s.out.stderr.broken != nil
-}
-
 func (s *Supervisor) becomeSubreaper() {
 	if s.self == 1 {
 		return
 	}
-	s.out.infof("not running as a PID 1, but PID %d, registering as a process subreaper", s.self)
-	if err := unix.Prctl(unix.PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0); err != nil {
-		s.out.errorf("registering as a process subreaper: %v", err)
+	s.out.Infof("not running as a PID 1, but PID %d, registering as a process subreaper", s.self)
+	if err := sys.BecomeSubreaper(); err != nil {
+		s.out.Errorf("registering as a process subreaper: %v", err)
 	}
 }
 
 // recordExit keeps the first reason to exit: later ones do not change it.
 func (s *Supervisor) recordExit(code int) {
-	if !s.exitSet {
-		s.exitCode, s.exitSet = code, true
+	if s.exitCode == noReason {
+		s.exitCode = code
 	}
+}
+
+// code is the exit code: the first reason recorded, else ExitOK.
+func (s *Supervisor) code() int {
+	if s.exitCode == noReason {
+		return ExitOK
+	}
+	return s.exitCode
+}
+
+// stopping reports that the shutdown began (it may be over).
+func (s *Supervisor) stopping() bool { return s.phase >= stopping }
+
+// exit enters the last phase: the exit message, then only flushing.
+func (s *Supervisor) exit() {
+	s.phase = exiting
+	s.out.Infof("dinit exiting with status %d", s.code())
+	s.out.Flush()
 }

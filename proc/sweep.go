@@ -1,10 +1,11 @@
 package proc
 
 import (
+	"syscall"
 	"time"
 
 	"github.com/dinit-dev/dinit/loop"
-	"golang.org/x/sys/unix"
+	"github.com/dinit-dev/dinit/proc/internal/sys"
 )
 
 // The blind sweep: when /proc cannot be read, reparented processes are
@@ -16,9 +17,8 @@ import (
 
 // sweep is the state of the blind sweep.
 type sweep struct {
-	termed bool
-	killAt time.Time
-	killed bool
+	stage  stopStage
+	killAt time.Time // when its SIGKILL is due (once stage is termSent)
 }
 
 // sweepIfBlind runs the sweep's next step when it is due.
@@ -27,34 +27,34 @@ func (s *Supervisor) sweepIfBlind() {
 		return
 	}
 	switch {
-	case !s.sweep.termed:
-		s.sweep.termed, s.sweep.killAt = true, s.now.Add(s.cfg.KillTimeout)
-		s.out.warnf("cannot list child processes: sending SIGTERM to every process")
-		s.signalAll(unix.SIGTERM)
-	case !s.sweep.killed && !s.now.Before(s.sweep.killAt):
-		s.sweep.killed = true
-		s.out.warnf("cannot list child processes: sending SIGKILL to every process")
-		s.signalAll(unix.SIGKILL)
+	case s.sweep.stage == notStopped:
+		s.sweep.stage, s.sweep.killAt = termSent, s.now.Add(s.cfg.KillTimeout)
+		s.out.Warnf("cannot list child processes: sending SIGTERM to every process")
+		s.signalAll(syscall.SIGTERM)
+	case s.sweep.stage == termSent && !s.now.Before(s.sweep.killAt):
+		s.sweep.stage = killSent
+		s.out.Warnf("cannot list child processes: sending SIGKILL to every process")
+		s.signalAll(syscall.SIGKILL)
 	}
 }
 
 // blind: shutting down as PID 1 with /proc unreadable, every process we
 // know of ended, and still pipes open or children we cannot see.
 func (s *Supervisor) blind() bool {
-	return s.shutting && s.self == 1 && s.reparent.listErr != nil && len(s.procs) == 0 &&
-		(s.out.open > 0 || hasChildren())
+	return s.stopping() && s.self == 1 && s.reparent.listErr != nil && len(s.procs) == 0 &&
+		(s.out.Open() > 0 || sys.HasChildren())
 }
 
 // sweepDeadline is when the sweep's SIGKILL is due (Never when none is).
 func (s *Supervisor) sweepDeadline() time.Time {
-	if s.sweep.termed && !s.sweep.killed {
+	if s.sweep.stage == termSent {
 		return s.sweep.killAt
 	}
 	return loop.Never
 }
 
-func (s *Supervisor) signalAll(sig unix.Signal) {
-	if err := unix.Kill(-1, sig); err != nil && err != unix.ESRCH {
-		s.out.errorf("sending signal %d to every process: %v", int(sig), err)
+func (s *Supervisor) signalAll(sig syscall.Signal) {
+	if err := sys.SignalAll(sig); err != nil {
+		s.out.Errorf("sending signal %d to every process: %v", int(sig), err)
 	}
 }

@@ -1,6 +1,10 @@
 package proc
 
-import "time"
+import (
+	"time"
+
+	"github.com/dinit-dev/dinit/proc/internal/sys"
+)
 
 // turn is one iteration of the loop: wait, then act on what the handlers
 // recorded, in a fixed order.
@@ -8,7 +12,7 @@ func (s *Supervisor) turn() {
 	if _, err := s.loop.Poll(s.deadline()); err != nil {
 		// epoll_wait fails only on a programming error (EBADF, EINVAL); we
 		// keep going through the planned path rather than die as PID 1.
-		s.out.errorf("waiting for events: %v", err)
+		s.out.Errorf("waiting for events: %v", err)
 		s.recordExit(ExitFailure)
 		s.shutdown()
 	}
@@ -20,8 +24,8 @@ func (s *Supervisor) turn() {
 	if s.starting() {
 		s.startSome()
 	}
-	if s.out.hasReady() {
-		s.out.readTurn()
+	if s.out.HasReady() {
+		s.out.ReadTurn()
 	}
 	if s.reapNeeded {
 		s.reap()
@@ -34,56 +38,85 @@ func (s *Supervisor) turn() {
 	s.fireKills()
 	s.sweepIfBlind()
 	s.checkLogWaits()
-	s.out.flush()
-	if !s.exiting && s.shutting && s.allEnded() {
-		s.out.infof("dinit exiting with status %d", s.exitCode)
-		s.exiting = true
-		s.out.flush()
+	s.out.Flush()
+	if s.phase == stopping {
+		s.exitIfAllEnded()
 	}
 }
 
 // done reports that we may exit: everything ended and every byte is out.
-func (s *Supervisor) done() bool { return s.exiting && s.out.pending() == 0 }
+func (s *Supervisor) done() bool { return s.phase == exiting && s.out.Pending() == 0 }
 
-// allEnded: no process of ours is left, every pipe reached EOF, and no
-// reparented process waits to be looked at.
-func (s *Supervisor) allEnded() bool {
-	if len(s.procs) > 0 || s.out.open > 0 || len(s.reparent.pending) > 0 {
-		return false
+// leftover is what may still keep us from exiting once every process we
+// know of ended and every pipe reached EOF.
+type leftover uint8
+
+const (
+	nothingLeft    leftover = iota
+	unknownChild            // listed in /proc: reparented since the last scan
+	unlistedChild           // /proc unreadable, and waitid says a child is there
+)
+
+// exitIfAllEnded exits once no process of ours is left, every pipe reached
+// EOF and no reparented process waits to be looked at. A child that
+// appeared since the last scan is reaped or handled by its policy first.
+func (s *Supervisor) exitIfAllEnded() {
+	if !s.quiet() {
+		return
 	}
-	// A process may have been reparented to us since the last scan.
-	pids, err := s.listChildren()
-	if err == nil && len(pids) > 0 {
+	switch s.leftover() {
+	case nothingLeft:
+		s.exit()
+	case unknownChild:
 		s.reapNeeded = true
 		s.reparent.due = s.now
-		return false
+	case unlistedChild:
+		// Its end wakes us with SIGCHLD; as PID 1 the blind sweep ends it.
 	}
-	// Without /proc: children we cannot name are still children (their
-	// ends wake us with SIGCHLD; the blind sweep ends them as PID 1).
-	return err == nil || !hasChildren()
 }
 
-// deadline is when the loop must wake up at the latest.
+// quiet: no process of ours is left, every pipe reached EOF, and no
+// reparented process waits to be looked at.
+func (s *Supervisor) quiet() bool {
+	return len(s.procs) == 0 && s.out.Open() == 0 && len(s.reparent.pending) == 0
+}
+
+// leftover looks for children we do not know of.
+func (s *Supervisor) leftover() leftover {
+	pids, err := s.listChildren()
+	switch {
+	case err == nil && len(pids) > 0:
+		return unknownChild
+	case err != nil && sys.HasChildren():
+		return unlistedChild
+	}
+	return nothingLeft
+}
+
+// deadline is when the loop must wake up at the latest: now when there is
+// more to do at once, loop.Never when nothing is planned.
 func (s *Supervisor) deadline() time.Time {
-	if s.out.hasReady() || s.reapNeeded || s.starting() {
+	if s.out.HasReady() || s.reapNeeded || s.starting() {
 		return s.now // more to do now: poll without blocking
 	}
 	d := s.reparent.due
 	for _, p := range s.killing {
-		if !p.killed && p.killAt.Before(d) {
-			d = p.killAt
+		if p.stop == termSent {
+			d = earliest(d, p.killAt)
 		}
 	}
 	for _, svc := range s.logWaits {
-		if svc.logEndDue.Before(d) {
-			d = svc.logEndDue
+		d = earliest(d, svc.logEndDue)
+	}
+	return earliest(d, s.sweepDeadline(), s.adoptDeadline())
+}
+
+// earliest is the first of the deadlines.
+func earliest(d time.Time, more ...time.Time) time.Time {
+	for _, t := range more {
+		if t.Before(d) {
+			d = t
 		}
-	}
-	if k := s.sweepDeadline(); k.Before(d) {
-		d = k
-	}
-	if a := s.adoptDeadline(); a.Before(d) {
-		d = a
 	}
 	return d
 }

@@ -1,0 +1,50 @@
+package sys
+
+import "syscall"
+
+// Spec describes one program to start: its path (also argv[0]), working
+// directory, environment and its three descriptors.
+type Spec struct {
+	Path   string
+	Dir    string
+	Env    []string
+	Stdin  int
+	Stdout int
+	Stderr int
+}
+
+// Spawn starts a program with exactly three descriptors: everything else we
+// hold is close-on-exec. It must run on the loop's locked thread: a child
+// attaches to the thread that forked it, and we read that thread's children
+// list. withPidfd asks clone for a pidfd (no race with PID reuse); the
+// returned pidfd is -1 without it.
+func Spawn(s Spec, withPidfd bool) (pid, pidfd int, err error) {
+	pidfd = -1
+	// Setpgid: a group of its own, so that signals a terminal sends to
+	// its foreground group (Ctrl-C under `docker run -it`) reach only
+	// dinit, which then stops the services through the graceful path.
+	sys := &syscall.SysProcAttr{Setpgid: true}
+	if withPidfd {
+		sys.PidFD = &pidfd
+	}
+	attr := &syscall.ProcAttr{
+		Dir:   s.Dir,
+		Env:   s.Env,
+		Files: []uintptr{uintptr(s.Stdin), uintptr(s.Stdout), uintptr(s.Stderr)},
+		Sys:   sys,
+	}
+	pid, _, err = syscall.StartProcess(s.Path, []string{s.Path}, attr)
+	if err != nil {
+		return 0, -1, &SpawnError{Path: s.Path, Err: err}
+	}
+	return pid, pidfd, nil
+}
+
+// SpawnError reads like os/exec's: "fork/exec <path>: <reason>".
+type SpawnError struct {
+	Path string
+	Err  error
+}
+
+func (e *SpawnError) Error() string { return "fork/exec " + e.Path + ": " + e.Err.Error() }
+func (e *SpawnError) Unwrap() error { return e.Err }

@@ -1,0 +1,165 @@
+package relay
+
+import (
+	"errors"
+
+	"github.com/dinit-dev/dinit/fmtjson"
+	"github.com/dinit-dev/dinit/linebuf"
+	"github.com/dinit-dev/dinit/loop"
+	"github.com/dinit-dev/dinit/proc/internal/sys"
+	"golang.org/x/sys/unix"
+)
+
+// Source is the read end of one pipe from a service: its stdout or stderr.
+type Source struct {
+	out    *Output
+	fd     int
+	tok    loop.Token
+	label  []byte // "web/run": the attribution of every line, escaped (escape.go)
+	meta   []byte // the fixed part of the appended JSON fields (stdout only)
+	stdout bool
+	queued bool // in out.ready
+	hup    bool // every writer has closed: read on until EOF
+	closed bool
+	lines  linebuf.Splitter
+	held   int  // what lines pins for a partial line, as out.partials counts it
+	holder int  // 1 + index in out.partials.holders; 0: not there
+	budget bool // a piece is being cut for the partial-line budget
+}
+
+// NewSource makes a pipe whose read end we watch, its lines attributed to
+// name and stage; the caller hands the write end to a child and closes it
+// afterwards.
+func (o *Output) NewSource(name, stage string, stdout bool) (*Source, int, error) {
+	r, w, err := sys.Pipe()
+	if err != nil {
+		return nil, -1, err
+	}
+	s := &Source{out: o, fd: r, label: appendEscaped(nil, name+"/"+stage), stdout: stdout}
+	if stdout && o.json {
+		s.meta = fmtjson.AppendMeta(nil, name, stage)
+	}
+	s.lines.Init(linebuf.DefaultLimit)
+	// Edge-triggered: a source stays in out.ready until it has been read
+	// dry, so pausing it for backpressure needs no epoll_ctl.
+	if s.tok, err = o.loop.Add(r, loop.In|loop.Edge, s); err != nil {
+		sys.Close(r, w)
+		return nil, -1, err
+	}
+	o.open++
+	return s, w, nil
+}
+
+// Event records that the pipe has data or was closed by its writers.
+func (s *Source) Event(ev uint32) {
+	if ev&(loop.Hup|loop.Err) != 0 {
+		s.hup = true
+	}
+	s.out.markReady(s)
+}
+
+// readOnce reads at most one buffer and reports whether more may be there.
+func (s *Source) readOnce(buf []byte) bool {
+	n, err := unix.Read(s.fd, buf)
+	switch {
+	case n > 0:
+		s.split(buf[:n])
+		// A short read emptied the pipe and a later write raises a new
+		// edge; but the hang-up edge may have come with the data we just
+		// read, and no edge follows it: then read on to EOF. A read that
+		// backpressure cut short still has its rest to split.
+		return n == len(buf) || s.hup || s.out.restOf == s
+	case err == nil: // EOF: every writer closed the pipe
+		s.Close()
+	case errors.Is(err, unix.EINTR):
+		return true
+	case errors.Is(err, unix.EAGAIN):
+	default:
+		s.out.Errorf("%s: reading output: %v", s.label, err)
+		s.Close()
+	}
+	return false
+}
+
+// split splits bytes read from the pipe into lines. When the sinks fill up
+// on the way, the bytes not split yet are kept for the next turn.
+func (s *Source) split(p []byte) {
+	if rest := s.lines.Write(p, s); len(rest) > 0 {
+		s.out.rest, s.out.restOf = rest, s
+	}
+	s.out.account(s)
+}
+
+// cut emits the partial line now, as a piece: the partial lines of all
+// sources take more than their budget.
+func (s *Source) cut() {
+	s.budget = true
+	s.lines.Cut(s)
+	s.budget = false
+}
+
+// Close emits the last unterminated line and stops watching the pipe.
+func (s *Source) Close() {
+	if s.closed {
+		return
+	}
+	for s.out.restOf == s { // not reached today: a read comes first
+		s.out.splitRest()
+	}
+	s.lines.Close(s)
+	s.out.account(s)
+	s.closed = true
+	_ = s.out.loop.Remove(s.tok)
+	sys.Close(s.fd)
+	s.out.open--
+}
+
+// Line routes one line, and asks for the next one only while the sinks have
+// room. This is the per-line hot path: no allocation.
+func (s *Source) Line(b []byte, k linebuf.Kind) bool {
+	o := s.out
+	ts := o.clock.Bytes()
+	switch {
+	case k != linebuf.Whole:
+		s.piece(b, k)
+	case !s.stdout || !o.json:
+		dst := o.stderr
+		if s.stdout {
+			dst = o.stdout
+		}
+		dst.buf = fmtjson.AppendPrefixed(dst.buf, ts, s.label, b)
+	default:
+		s.jsonLine(b, ts)
+	}
+	return !o.backpressured()
+}
+
+func (s *Source) jsonLine(b, ts []byte) {
+	o := s.out
+	obj, st := fmtjson.Object(b)
+	if st != fmtjson.Invalid {
+		o.stdout.buf = fmtjson.AppendAugmented(o.stdout.buf, obj, st, s.meta, ts)
+		return
+	}
+	// Never dropped: with warnings off, it still goes out, unlabelled as a
+	// warning.
+	if o.level < LevelWarn {
+		o.stderr.buf = fmtjson.AppendPrefixed(o.stderr.buf, ts, s.label, b)
+		return
+	}
+	o.notJSON(s.label, b)
+}
+
+// piece emits a part of a line longer than the limit, to stderr, whatever
+// stream it came from: it cannot be one JSON object.
+func (s *Source) piece(b []byte, k linebuf.Kind) {
+	o := s.out
+	switch {
+	case k != linebuf.FirstPiece:
+	case s.budget:
+		o.Warnf("%s: unterminated lines exceed %d bytes in total, emitting it in pieces", s.label, o.partials.limit())
+	default:
+		o.Warnf("%s: line longer than %d bytes, emitting it in pieces", s.label, linebuf.DefaultLimit)
+	}
+	o.stderr.buf = fmtjson.AppendPrefixed(o.stderr.buf, o.clock.Bytes(), s.label, b)
+}
