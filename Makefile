@@ -16,7 +16,7 @@ FUZZTIME_LONG ?= 5m
 
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
-.PHONY: help build static testsvc run test test-docker fuzz lint bench release image clean
+.PHONY: help build static testsvc run test test-docker fuzz lint shape bench release image clean
 
 help: ## show this list
 	@grep -E '^[a-z][a-zA-Z_-]*:.*## ' $(MAKEFILE_LIST) | \
@@ -56,6 +56,9 @@ lint: ## gofmt, go vet, staticcheck and the x/sys/unix import fence
 	$(GO) vet ./...
 	$(GO) run $(STATICCHECK) ./...
 	scripts/importfence.sh
+
+shape: ## lines per file and function, test:code, per package (internal/shape)
+	$(GO) run ./internal/shape ./cmd/dinit ./loop ./proc ./proc/relay ./proc/inject ./proc/internal/sys ./linebuf ./fmtjson
 
 bench: ## benchmarks (scripts/bench.sh)
 	scripts/bench.sh

@@ -1,29 +1,59 @@
 #!/usr/bin/env bash
-# Fails when a package outside the fence imports golang.org/x/sys/unix (DESIGN.md:
-# only loop and proc touch the system). Allowed: ./loop and ./proc (code and tests),
-# ./internal/testsvc (a test program), and the test files of ./integration.
+# The import fence (DESIGN.md, ARCHITECTURE.md): where system calls and
+# unsafe may live, and which room of proc may import which.
+#
+#  - golang.org/x/sys/unix: in the code of loop, proc/internal/sys,
+#    proc/relay and proc/inject only. proc itself (the supervisor) makes no
+#    system call; its tests, the test program internal/testsvc and the tests
+#    of integration may use it to set up processes.
+#  - unsafe: in the code of loop, proc/internal/sys and proc/inject only.
+#  - rooms: proc/internal/sys imports nothing of dinit; proc/relay imports
+#    no other room but sys; proc/inject imports no other room but sys; only
+#    proc and cmd/dinit see the rooms' users (nothing imports proc but
+#    cmd/dinit).
+#  - fmt: not linked into cmd/dinit (see the end).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 module=$(go list -m)
 unix=golang.org/x/sys/unix
+bad=0
+fail() {
+	echo "importfence: $*" >&2
+	bad=1
+}
 
 # One line per package: path, then the imports of its code, then of its tests.
 # -e: list what can be parsed even while some package does not build (vet says why).
 listing=$(go list -e -f '{{.ImportPath}}|{{join .Imports " "}}|{{join .TestImports " "}} {{join .XTestImports " "}}' ./...)
 
-bad=0
 while IFS='|' read -r pkg code tests; do
 	rel=${pkg#"$module"}
+	unix_code=no unix_tests=no unsafe_code=no
 	case $rel in
-	/loop | /loop/* | /proc | /proc/* | /internal/testsvc) continue ;;
-	/integration | /integration/*) tests="" ;; # its test files may
+	/loop | /proc/internal/sys | /proc/relay | /proc/inject) unix_code=yes unix_tests=yes ;;
+	/proc | /integration | /internal/testsvc) unix_tests=yes ;;
 	esac
-	for imp in $code $tests; do
-		if [ "$imp" = "$unix" ]; then
-			echo "importfence: $pkg imports $unix (only loop and proc may; see DESIGN.md)" >&2
-			bad=1
+	case $rel in
+	/internal/testsvc) unix_code=yes ;;
+	esac
+	case $rel in
+	/loop | /proc/internal/sys | /proc/inject | /internal/testsvc) unsafe_code=yes ;;
+	esac
+	for imp in $code; do
+		[ "$imp" = "$unix" ] && [ $unix_code = no ] && fail "$rel imports $unix (only loop, proc/internal/sys, proc/relay and proc/inject may)"
+		[ "$imp" = unsafe ] && [ $unsafe_code = no ] && fail "$rel imports unsafe (only loop, proc/internal/sys and proc/inject may)"
+		case $rel:$imp in
+		/proc/internal/sys:"$module"/*) fail "proc/internal/sys imports $imp (it imports nothing of dinit)" ;;
+		/proc/relay:"$module"/proc*) [ "$imp" != "$module/proc/internal/sys" ] && fail "proc/relay imports $imp (of the rooms, only sys)" ;;
+		/proc/inject:"$module"/proc*) [ "$imp" != "$module/proc/internal/sys" ] && fail "proc/inject imports $imp (of the rooms, only sys)" ;;
+		esac
+		if [ "$imp" = "$module/proc" ] && [ "$rel" != /cmd/dinit ]; then
+			fail "$rel imports proc (only cmd/dinit runs the supervisor)"
 		fi
+	done
+	for imp in $tests; do
+		[ "$imp" = "$unix" ] && [ $unix_tests = no ] && fail "the tests of $rel import $unix"
 	done
 done <<<"$listing"
 
@@ -31,8 +61,7 @@ done <<<"$listing"
 # to a binary that has to stay under 2 MiB for FROM scratch images: the dinit
 # binary must not link it.
 if go list -deps ./cmd/dinit | grep -qx fmt; then
-	echo "importfence: cmd/dinit links fmt (use strconv and proc's appendf)" >&2
-	bad=1
+	fail "cmd/dinit links fmt (use strconv and relay's appendf)"
 fi
 
 if [ "$bad" -ne 0 ]; then
