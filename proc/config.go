@@ -28,11 +28,30 @@ const (
 	PolicyIgnore                  // leave it running; reap it when it ends
 )
 
+// ExitPolicy is what decides the exit code in the service-directory mode
+// (with a main program, its own end decides).
+type ExitPolicy int
+
+// Exit-code policies (DINIT_EXIT_CODE).
+const (
+	ExitByDinit   ExitPolicy = iota // 0, 1 or 3: see the Exit constants
+	ExitByService                   // the code of the program whose end started the shutdown
+)
+
+// Program is the main program of `dinit PROGRAM ARGS...`.
+type Program struct {
+	Path string   // resolved (PATH lookup done): what is executed
+	Args []string // argv, argv[0] as the user wrote it
+	Name string   // its name in lines: basename(argv[0])
+}
+
 // Config is dinit's validated configuration.
 type Config struct {
-	Dir         string        // the service directory
+	Dir         string        // the service directory; "": no services
 	Level       Level         // our own messages
 	JSON        bool          // treat services' stdout as JSON lines
 	Policy      Policy        // reparented processes
 	KillTimeout time.Duration // SIGTERM to SIGKILL, for reparented processes
+	ExitCode    ExitPolicy    // the service-directory mode's exit code
+	Main        *Program      // the main program, or nil: services only
 }

@@ -1,6 +1,7 @@
 package proc
 
 import (
+	"strconv"
 	"time"
 
 	"github.com/dinit-dev/dinit/proc/inject"
@@ -59,7 +60,7 @@ func (s *Supervisor) ended(p *process, st sys.ExitStatus) {
 		sys.Close(p.pidfd)
 	}
 	s.reparent.due = s.now // orphans of p (if any) attach to us now
-	if p.role == roleRun && st.Signal == 0 && st.Code == 115 {
+	if p.role == roleRun && p.svc.main == nil && st.Signal == 0 && st.Code == 115 {
 		s.out.Infof("%s: PID %d finished and disabled itself", p.label, p.pid)
 		p.svc.run, p.svc.disabled = nil, true
 		return
@@ -68,40 +69,43 @@ func (s *Supervisor) ended(p *process, st sys.ExitStatus) {
 	switch p.role {
 	case roleRun:
 		p.svc.run = nil
-		s.endStartsShutdown(st)
+		if p.svc.main != nil {
+			s.mainEnd = &st
+		}
+		s.endStartsShutdown(finishedReason(p, "", st), st)
 	case roleLog:
 		p.svc.log = nil
-		s.logEnded(p.svc, st)
+		s.logEnded(p, st)
 	case roleAdopted:
 		s.dropAdoption(p)
-		s.endStartsShutdown(st)
+		s.endStartsShutdown(finishedReason(p, "adopted process ", st), st)
 	}
 }
 
-// endStartsShutdown: a service (or adopted process) ended. A failure
-// records 3; an end with 0 records nothing (the reference's rule), so when
-// alpha exits 0 and beta then exits 9 on our SIGTERM, the code is 3.
-func (s *Supervisor) endStartsShutdown(st sys.ExitStatus) {
-	if s.isFailure(st) {
-		s.recordExit(ExitService)
-	}
-	s.shutdown()
+// finishedReason is the shutdown line's reason for an end:
+// "web/run: PID 12 finished with status 2".
+func finishedReason(p *process, what string, st sys.ExitStatus) string {
+	return p.label + ": " + what + "PID " + strconv.Itoa(p.pid) + " finished with " + st.String()
 }
 
-// isFailure: a non-zero exit code, or death by a signal that was not part
-// of our shutdown (once we shut down, a signal death is what we asked for,
-// sent by us or by the service's terminate program).
-func (s *Supervisor) isFailure(st sys.ExitStatus) bool {
-	return st.Failed() && (st.Signal == 0 || !s.stopping())
+// endStartsShutdown: a service (or adopted process, or the main program)
+// ended, and starts the shutdown. What it records depends on the exit
+// policy (see recordEnd).
+func (s *Supervisor) endStartsShutdown(reason string, st sys.ExitStatus) {
+	s.recordEnd(st)
+	s.stopFor(reason)
 }
+
 
 // logEnded: a log program that ends while its run still runs starts the
 // shutdown, unless run ends too within timing.logGrace.
-func (s *Supervisor) logEnded(svc *service, st sys.ExitStatus) {
+func (s *Supervisor) logEnded(p *process, st sys.ExitStatus) {
+	svc := p.svc
 	if svc.run == nil {
 		return
 	}
 	svc.logEnd, svc.logEndDue = st, s.now.Add(s.timing.logGrace)
+	svc.logReason = finishedReason(p, "", st)
 	s.logWaits = append(s.logWaits, svc)
 }
 
@@ -115,7 +119,7 @@ func (s *Supervisor) checkLogWaits() {
 		case s.now.Before(svc.logEndDue):
 			kept = append(kept, svc)
 		default:
-			s.endStartsShutdown(svc.logEnd)
+			s.endStartsShutdown(svc.logReason, svc.logEnd)
 		}
 	}
 	clear(s.logWaits[len(kept):])

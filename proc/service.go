@@ -17,14 +17,25 @@ type service struct {
 	dir      string
 	run      *process // nil once ended (or before start)
 	log      *process
-	disabled bool // run ended with 115
+	disabled bool     // run ended with 115
+	main     *Program // the main program of `dinit PROGRAM`: not a directory
 
 	logEnd    sys.ExitStatus // how log/run ended while run still ran
-	logEndDue time.Time  // when that end starts the shutdown (see logGrace)
+	logEndDue time.Time      // when that end starts the shutdown (see logGrace)
+	logReason string         // why, as the shutdown line says it
 }
 
 func (s *service) path(parts ...string) string {
 	return filepath.Join(append([]string{s.dir}, parts...)...)
+}
+
+// discover lists the services of the configured directory: none when
+// there is none (Dir "": a main program without services).
+func (s *Supervisor) discover() ([]*service, error) {
+	if s.cfg.Dir == "" {
+		return nil, nil
+	}
+	return discover(s.cfg.Dir)
 }
 
 // discover lists the services of dir in name order: directories (after

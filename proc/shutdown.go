@@ -7,6 +7,15 @@ import (
 	"github.com/dinit-dev/dinit/proc/internal/sys"
 )
 
+// stopFor starts the shutdown and says why, at warning: the default level
+// tells why a container stopped. Said once: later reasons change nothing.
+func (s *Supervisor) stopFor(reason string) {
+	if !s.stopping() {
+		s.out.Warnf("shutting down: %s", reason)
+	}
+	s.shutdown()
+}
+
 // shutdown stops everything, once. Services get their terminate program or
 // SIGTERM (never SIGKILL: that is the container supervisor's call); log
 // programs get nothing and end at EOF; reparented and adopted processes get
@@ -44,7 +53,7 @@ func (s *Supervisor) byPID(roles ...role) []*process {
 func (s *Supervisor) stopService(svc *service) {
 	p := svc.run
 	s.out.Infof("%s: terminating", p.label)
-	if exists(svc.path("terminate")) && s.startTerminate(svc) {
+	if svc.main == nil && exists(svc.path("terminate")) && s.startTerminate(svc) {
 		return
 	}
 	s.out.Infof("%s: sending SIGTERM to PID %d", p.label, p.pid)

@@ -2,6 +2,7 @@ package proc
 
 import (
 	"os"
+	"strconv"
 	"slices"
 	"syscall"
 )
@@ -65,7 +66,7 @@ func (s *Supervisor) handleSignal(sig syscall.Signal) {
 		}
 		s.out.Infof("got signal %d, terminating services", n)
 		s.recordExit(ExitOK)
-		s.shutdown()
+		s.stopFor("got signal " + strconv.Itoa(n))
 	case syscall.SIGHUP, syscall.SIGUSR1, syscall.SIGUSR2, syscall.SIGWINCH:
 		s.out.Infof("got signal %d, forwarding it to running services", n)
 		s.forward(sig)

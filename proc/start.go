@@ -1,7 +1,10 @@
 package proc
 
 import (
+	"errors"
+	"io/fs"
 	"strconv"
+	"syscall"
 	"time"
 
 	"github.com/dinit-dev/dinit/loop"
@@ -33,8 +36,8 @@ func (s *Supervisor) startSome() {
 		svc := s.startup.queue[0]
 		s.startup.queue = s.startup.queue[1:]
 		if err := s.startService(svc, s.startup.devnull); err != nil {
-			s.recordExit(ExitFailure)
-			s.shutdown()
+			s.recordExit(startFailureCode(svc, err))
+			s.stopFor(svc.name + " could not be started")
 		}
 		if !time.Now().Before(end) {
 			break
@@ -47,13 +50,29 @@ func (s *Supervisor) startSome() {
 	}
 }
 
+// startFailureCode is the exit code a program that could not be started
+// records: ours (1), but for the main program the shells' codes, as for a
+// PATH lookup that failed: 127 not found (a missing interpreter too), 126
+// not executable.
+func startFailureCode(svc *service, err error) int {
+	switch {
+	case svc.main == nil:
+		return ExitFailure
+	case errors.Is(err, fs.ErrNotExist):
+		return ExitNotFound
+	case errors.Is(err, fs.ErrPermission), errors.Is(err, syscall.ENOEXEC):
+		return ExitNotExecutable
+	}
+	return ExitFailure
+}
+
 // openStartup opens the stdin of the runs; a failure is ours.
 func (s *Supervisor) openStartup() bool {
 	devnull, err := sys.OpenDevNull()
 	if err != nil {
 		s.out.Errorf("starting services: %v", err)
 		s.recordExit(ExitFailure)
-		s.shutdown()
+		s.stopFor("services could not be started")
 		return false
 	}
 	s.startup.devnull = devnull
@@ -63,15 +82,18 @@ func (s *Supervisor) openStartup() bool {
 // program is one program to start: what runs where, with which role, and
 // where its output goes.
 type program struct {
-	svc      *service
-	stage    string // "run", "log" or "term": its label is "<service>/<stage>"
-	role     role
-	path     string
-	dir      string
-	env      []string
-	stdin    int
-	stdout   int    // -1: a pipe of ours; else the fd its stdout goes to
-	outStage string // the stage its stdout lines carry (log/run's are run's); "": stage
+	svc        *service
+	stage      string // "run", "log" or "term": its label is "<service>/<stage>"
+	role       role
+	path       string
+	args       []string // argv; nil: the path alone
+	dir        string   // "": ours
+	env        []string
+	stdin      int
+	stdout     int    // -1: a pipe of ours; else the fd its stdout goes to
+	stderr     int    // the same for stderr
+	outStage   string // the stage its stdout lines carry (log/run's are run's); "": stage
+	foreground bool   // made the foreground group of the terminal on stdin
 }
 
 func (pg program) label() string { return pg.svc.name + "/" + pg.stage }
@@ -86,8 +108,11 @@ func (pg program) stdoutStage() string {
 // startService starts log/run (when present) and run. run's stdout goes to
 // log/run's stdin; log/run's stdout is the service's stdout, stage run.
 func (s *Supervisor) startService(svc *service, devnull int) error {
+	if svc.main != nil {
+		return s.startMain(svc, devnull)
+	}
 	run := program{svc: svc, stage: "run", role: roleRun, path: svc.path("run"), dir: svc.dir,
-		env: s.env, stdin: devnull, stdout: -1}
+		env: s.env, stdin: devnull, stdout: -1, stderr: -1}
 	if exists(svc.path("log", "run")) {
 		w, err := s.startLog(svc)
 		if err != nil {
@@ -97,6 +122,27 @@ func (s *Supervisor) startService(svc *service, devnull int) error {
 		run.stdout = w
 	}
 	p, err := s.startLogged(run)
+	svc.run = p
+	return err
+}
+
+// startMain starts the main program of `dinit PROGRAM`: in our working
+// directory, with our stdin. When stdin is a terminal (`docker run -it`),
+// stdout and stderr are ours as they are, not relayed, and the program is
+// made the terminal's foreground process group when the terminal is ours:
+// Ctrl-C, job control and full-screen programs then behave as in a shell.
+func (s *Supervisor) startMain(svc *service, devnull int) error {
+	m := svc.main
+	pg := program{svc: svc, stage: "run", role: roleRun, path: m.Path, args: m.Args, env: s.env,
+		stdin: 0, stdout: -1, stderr: -1}
+	switch {
+	case !sys.IsOpen(0):
+		pg.stdin = devnull
+	case sys.IsTerminal(0):
+		pg.stdout, pg.stderr = 1, 2
+		pg.foreground = sys.IsControllingTerminal(0)
+	}
+	p, err := s.startLogged(pg)
 	svc.run = p
 	return err
 }
@@ -111,7 +157,7 @@ func (s *Supervisor) startLog(svc *service) (w int, err error) {
 	}
 	defer sys.Close(r)
 	svc.log, err = s.startLogged(program{svc: svc, stage: "log", role: roleLog, path: svc.path("log", "run"),
-		dir: svc.path("log"), env: s.env, stdin: r, stdout: -1, outStage: "run"})
+		dir: svc.path("log"), env: s.env, stdin: r, stdout: -1, stderr: -1, outStage: "run"})
 	if err != nil {
 		sys.Close(w)
 		return -1, err
@@ -129,7 +175,7 @@ func (s *Supervisor) startTerminate(svc *service) bool {
 	defer sys.Close(devnull)
 	env := append(s.env[:len(s.env):len(s.env)], "DINIT_PID="+strconv.Itoa(svc.run.pid))
 	_, err = s.startLogged(program{svc: svc, stage: "term", role: roleTerm, path: svc.path("terminate"),
-		dir: svc.dir, env: env, stdin: devnull, stdout: -1})
+		dir: svc.dir, env: env, stdin: devnull, stdout: -1, stderr: -1})
 	return err == nil
 }
 
@@ -154,7 +200,8 @@ func (s *Supervisor) start(pg program) (*process, error) {
 		return nil, err
 	}
 	defer outs.closeWriteEnds() // the program holds its copies
-	spec := sys.Spec{Path: pg.path, Dir: pg.dir, Env: pg.env, Stdin: pg.stdin, Stdout: outs.stdout, Stderr: outs.stderr}
+	spec := sys.Spec{Path: pg.path, Args: pg.args, Dir: pg.dir, Env: pg.env, Stdin: pg.stdin,
+		Stdout: outs.stdout, Stderr: outs.stderr, Foreground: pg.foreground}
 	pid, pidfd, err := sys.Spawn(spec, s.pidfds)
 	if err != nil {
 		outs.closeSources()
@@ -166,13 +213,13 @@ func (s *Supervisor) start(pg program) (*process, error) {
 // outputs are the pipes a program's output goes into: the write ends it
 // gets, and the sources of ours that read them.
 type outputs struct {
-	stdout, stderr int
-	ownStdout      bool // stdout is a pipe of ours (else the caller's fd)
-	srcs           []*relay.Source
+	stdout, stderr       int
+	ownStdout, ownStderr bool // a pipe of ours (else the caller's fd)
+	srcs                 []*relay.Source
 }
 
 func (s *Supervisor) openOutputs(pg program) (outputs, error) {
-	o := outputs{stdout: pg.stdout, stderr: -1}
+	o := outputs{stdout: pg.stdout, stderr: pg.stderr}
 	if o.stdout < 0 {
 		src, w, err := s.out.NewSource(pg.svc.name, pg.stdoutStage(), true)
 		if err != nil {
@@ -180,18 +227,22 @@ func (s *Supervisor) openOutputs(pg program) (outputs, error) {
 		}
 		o.srcs, o.stdout, o.ownStdout = append(o.srcs, src), w, true
 	}
-	src, w, err := s.out.NewSource(pg.svc.name, pg.stage, false)
-	if err != nil {
-		o.closeWriteEnds()
-		o.closeSources()
-		return o, err
+	if o.stderr < 0 {
+		src, w, err := s.out.NewSource(pg.svc.name, pg.stage, false)
+		if err != nil {
+			o.closeWriteEnds()
+			o.closeSources()
+			return o, err
+		}
+		o.srcs, o.stderr, o.ownStderr = append(o.srcs, src), w, true
 	}
-	o.srcs, o.stderr = append(o.srcs, src), w
 	return o, nil
 }
 
 func (o outputs) closeWriteEnds() {
-	sys.Close(o.stderr)
+	if o.ownStderr {
+		sys.Close(o.stderr)
+	}
 	if o.ownStdout {
 		sys.Close(o.stdout)
 	}

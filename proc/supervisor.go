@@ -16,6 +16,9 @@ const (
 	ExitOK      = 0 // signal-initiated shutdown, or nothing recorded
 	ExitFailure = 1 // our own failure (configuration, setup, a program we could not start)
 	ExitService = 3 // a service ended with a non-zero code or by a signal
+
+	ExitNotExecutable = 126 // the main program is not executable
+	ExitNotFound      = 127 // the main program is not found
 )
 
 // Supervisor runs a service directory. All of its state is touched by the
@@ -45,7 +48,8 @@ type Supervisor struct {
 	sweep     sweep
 
 	phase      phase
-	exitCode   int  // the first reason to exit, or noReason
+	exitCode   int             // the first reason to exit, or noReason (exitcode.go)
+	mainEnd    *sys.ExitStatus // how the main program ended
 	reapNeeded bool // a pidfd or SIGCHLD said a child ended
 }
 
@@ -118,16 +122,22 @@ func (s *Supervisor) tick() {
 
 func (s *Supervisor) run() int {
 	s.becomeSubreaper()
-	svcs, err := discover(s.cfg.Dir)
+	svcs, err := s.discover()
 	if err != nil {
 		s.out.Errorf("DINIT_DIR %q: %v", s.cfg.Dir, err)
 		return s.finish(ExitFailure)
 	}
-	if len(svcs) == 0 {
+	if len(svcs) == 0 && s.cfg.Main == nil {
 		s.out.Warnf("no services found, exiting")
 		return s.finish(ExitOK)
 	}
 	s.services, s.startup.queue = svcs, svcs // started by the turns, a slice at a time
+	if m := s.cfg.Main; m != nil {
+		// Started after the services, stopped and signalled first.
+		main := &service{name: m.Name, main: m}
+		s.services = append([]*service{main}, svcs...)
+		s.startup.queue = append(svcs[:len(svcs):len(svcs)], main)
+	}
 	for !s.done() {
 		s.turn()
 	}
@@ -158,27 +168,16 @@ func (s *Supervisor) becomeSubreaper() {
 	}
 }
 
-// recordExit keeps the first reason to exit: later ones do not change it.
-func (s *Supervisor) recordExit(code int) {
-	if s.exitCode == noReason {
-		s.exitCode = code
-	}
-}
-
-// code is the exit code: the first reason recorded, else ExitOK.
-func (s *Supervisor) code() int {
-	if s.exitCode == noReason {
-		return ExitOK
-	}
-	return s.exitCode
-}
-
 // stopping reports that the shutdown began (it may be over).
 func (s *Supervisor) stopping() bool { return s.phase >= stopping }
 
 // exit enters the last phase: the exit message, then only flushing.
 func (s *Supervisor) exit() {
 	s.phase = exiting
-	s.out.Infof("dinit exiting with status %d", s.code())
+	if code := s.code(); code != ExitOK {
+		s.out.Warnf("dinit exiting with status %d", code)
+	} else {
+		s.out.Infof("dinit exiting with status %d", code)
+	}
 	s.out.Flush()
 }

@@ -14,7 +14,7 @@ func (s *Supervisor) turn() {
 		// keep going through the planned path rather than die as PID 1.
 		s.out.Errorf("waiting for events: %v", err)
 		s.recordExit(ExitFailure)
-		s.shutdown()
+		s.stopFor("waiting for events failed")
 	}
 	s.tick()
 	if s.sigSeen {

@@ -17,10 +17,13 @@ func (e *configError) Error() string {
 	return "invalid " + e.name + " value " + strconv.Quote(e.value) + ": " + e.want
 }
 
+// defaultDir is DINIT_DIR when it is not set.
+const defaultDir = "/etc/service"
+
 // parseConfig reads the configuration from the environment (getenv) and
 // validates all of it before anything starts.
 func parseConfig(getenv func(string) string) (proc.Config, error) {
-	cfg := proc.Config{Dir: "/etc/service", Level: proc.LevelWarn, JSON: true, KillTimeout: 30 * time.Second}
+	cfg := proc.Config{Dir: defaultDir, Level: proc.LevelWarn, JSON: true, KillTimeout: 30 * time.Second}
 	if v := getenv("DINIT_DIR"); v != "" {
 		cfg.Dir = v
 	}
@@ -35,7 +38,20 @@ func parseConfig(getenv func(string) string) (proc.Config, error) {
 	if cfg.KillTimeout, err = parseKillTimeout(getenv("DINIT_KILL_TIMEOUT")); err != nil {
 		return cfg, err
 	}
+	if cfg.ExitCode, err = parseExitPolicy(getenv("DINIT_EXIT_CODE")); err != nil {
+		return cfg, err
+	}
 	return cfg, nil
+}
+
+func parseExitPolicy(v string) (proc.ExitPolicy, error) {
+	switch v {
+	case "", "dinit":
+		return proc.ExitByDinit, nil
+	case "service":
+		return proc.ExitByService, nil
+	}
+	return 0, &configError{"DINIT_EXIT_CODE", v, "want one of dinit, service"}
 }
 
 var levels = map[string]proc.Level{

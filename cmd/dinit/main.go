@@ -8,7 +8,6 @@ package main
 import (
 	"os"
 	"runtime"
-	"strconv"
 	"time"
 
 	"github.com/dinit-dev/dinit/proc"
@@ -31,29 +30,45 @@ func oneProc() {
 }
 
 func main() {
-	if len(os.Args) > 1 {
-		os.Exit(flags(os.Args[1:]))
+	cmd, err := parseArgs(os.Args[1:])
+	switch {
+	case err != nil:
+		fatal(err, proc.ExitFailure)
+	case cmd.help:
+		os.Stdout.WriteString(helpText)
+		return
+	case cmd.version:
+		os.Stdout.WriteString("dinit " + version + "\n")
+		return
 	}
 	oneProc()
-	cfg, err := parseConfig(os.Getenv)
+	cfg, err := configure(cmd, os.Getenv)
 	if err != nil {
-		os.Stderr.WriteString(time.Now().UTC().Format("2006-01-02T15:04:05.000Z") + " dinit: error: " + err.Error() + "\n")
-		os.Exit(proc.ExitFailure)
+		code := proc.ExitFailure
+		if le, ok := err.(*lookError); ok {
+			code = le.code
+		}
+		fatal(err, code)
 	}
 	os.Exit(proc.Run(cfg))
 }
 
-func flags(args []string) int {
-	switch args[0] {
-	case "--version", "-version", "version":
-		os.Stdout.WriteString("dinit " + version + "\n")
-		return 0
-	case "--help", "-help", "-h", "help":
-		os.Stdout.WriteString(helpText)
-		return 0
+// configure validates the environment, then resolves the main program:
+// every error comes before anything starts.
+func configure(cmd command, getenv func(string) string) (proc.Config, error) {
+	cfg, err := parseConfig(getenv)
+	if err != nil || cmd.main == nil {
+		return cfg, err
 	}
-	os.Stderr.WriteString("dinit: unknown argument " + strconv.Quote(args[0]) + "; dinit takes no arguments (see dinit --help)\n")
-	return proc.ExitFailure
+	cfg.Dir = serviceDir(getenv, dirExists)
+	cfg.Main, err = mainProgram(cmd.main, getenv)
+	return cfg, err
+}
+
+// fatal writes err in dinit's error format and exits with code.
+func fatal(err error, code int) {
+	os.Stderr.WriteString(time.Now().UTC().Format("2006-01-02T15:04:05.000Z") + " dinit: error: " + err.Error() + "\n")
+	os.Exit(code)
 }
 
 const helpText = `dinit: an init (PID 1) for containers

@@ -2,15 +2,22 @@ package sys
 
 import "syscall"
 
-// Spec describes one program to start: its path (also argv[0]), working
-// directory, environment and its three descriptors.
+// Spec describes one program to start: its path, arguments (argv; nil:
+// the path alone), working directory ("": ours), environment and its three
+// descriptors.
 type Spec struct {
 	Path   string
+	Args   []string
 	Dir    string
 	Env    []string
 	Stdin  int
 	Stdout int
 	Stderr int
+	// Foreground makes the program's process group the foreground group
+	// of the terminal on its stdin (which must be our controlling
+	// terminal), so that the terminal's signals (Ctrl-C) and job control
+	// reach it and not us.
+	Foreground bool
 }
 
 // Spawn starts a program with exactly three descriptors: everything else we
@@ -23,7 +30,7 @@ func Spawn(s Spec, withPidfd bool) (pid, pidfd int, err error) {
 	// Setpgid: a group of its own, so that signals a terminal sends to
 	// its foreground group (Ctrl-C under `docker run -it`) reach only
 	// dinit, which then stops the services through the graceful path.
-	sys := &syscall.SysProcAttr{Setpgid: true}
+	sys := &syscall.SysProcAttr{Setpgid: true, Foreground: s.Foreground, Ctty: s.Stdin}
 	if withPidfd {
 		sys.PidFD = &pidfd
 	}
@@ -33,7 +40,11 @@ func Spawn(s Spec, withPidfd bool) (pid, pidfd int, err error) {
 		Files: []uintptr{uintptr(s.Stdin), uintptr(s.Stdout), uintptr(s.Stderr)},
 		Sys:   sys,
 	}
-	pid, _, err = syscall.StartProcess(s.Path, []string{s.Path}, attr)
+	argv := s.Args
+	if argv == nil {
+		argv = []string{s.Path}
+	}
+	pid, _, err = syscall.StartProcess(s.Path, argv, attr)
 	if err != nil {
 		return 0, -1, &SpawnError{Path: s.Path, Err: err}
 	}
