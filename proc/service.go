@@ -20,7 +20,7 @@ type service struct {
 	disabled bool // run ended with 115
 
 	logEnd    sys.ExitStatus // how log/run ended while run still ran
-	logEndDue time.Time  // when that end starts the shutdown (see logGrace)
+	logEndDue time.Time      // when that end starts the shutdown (see logGrace)
 }
 
 func (s *service) path(parts ...string) string {
