@@ -41,7 +41,7 @@ type adoptJob struct {
 	p          *process
 	name       string
 	r          redirector // nil until the first step
-	outW, errW int          // our pipes' write ends, held until the job ends
+	outW, errW int        // our pipes' write ends, held until the job ends
 	queued     time.Time
 }
 

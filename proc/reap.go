@@ -96,7 +96,6 @@ func (s *Supervisor) endStartsShutdown(reason string, st sys.ExitStatus) {
 	s.stopFor(reason)
 }
 
-
 // logEnded: a log program that ends while its run still runs starts the
 // shutdown, unless run ends too within timing.logGrace.
 func (s *Supervisor) logEnded(p *process, st sys.ExitStatus) {

@@ -2,8 +2,8 @@ package proc
 
 import (
 	"os"
-	"strconv"
 	"slices"
+	"strconv"
 	"syscall"
 )
 

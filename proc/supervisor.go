@@ -50,7 +50,7 @@ type Supervisor struct {
 	phase      phase
 	exitCode   int             // the first reason to exit, or noReason (exitcode.go)
 	mainEnd    *sys.ExitStatus // how the main program ended
-	reapNeeded bool // a pidfd or SIGCHLD said a child ended
+	reapNeeded bool            // a pidfd or SIGCHLD said a child ended
 }
 
 // Run supervises cfg.Dir until everything has ended, and returns the exit

@@ -52,9 +52,9 @@ func (s *Supervisor) done() bool { return s.phase == exiting && s.out.Pending() 
 type leftover uint8
 
 const (
-	nothingLeft    leftover = iota
-	unknownChild            // listed in /proc: reparented since the last scan
-	unlistedChild           // /proc unreadable, and waitid says a child is there
+	nothingLeft   leftover = iota
+	unknownChild           // listed in /proc: reparented since the last scan
+	unlistedChild          // /proc unreadable, and waitid says a child is there
 )
 
 // exitIfAllEnded exits once no process of ours is left, every pipe reached
