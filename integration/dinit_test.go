@@ -92,6 +92,14 @@ type setup struct {
 	// toFiles: stdout and stderr are regular files (which epoll cannot
 	// watch), followed by polling, instead of pipes.
 	toFiles bool
+	// stdin is written to dinit's stdin (a pipe), which is then closed;
+	// without it, stdin is /dev/null.
+	stdin string
+	// pty: dinit's stdin, stdout and stderr are a new pseudo-terminal of
+	// the given size, its controlling terminal (as under `docker run -it`);
+	// what it shows is read as stdout (stderr stays empty), and
+	// instance.pty writes to it as a user types.
+	pty *winsize
 }
 
 // instance is one running dinit.
@@ -105,7 +113,8 @@ type instance struct {
 	exited  chan struct{}
 	state   *os.ProcessState
 	started time.Time
-	hostPID int // dinit's PID as seen by the test, once known
+	hostPID int      // dinit's PID as seen by the test, once known
+	pty     *os.File // the terminal's master side, under setup.pty
 }
 
 // start starts dinit. Cleanup kills whatever is left and, when the test
@@ -134,6 +143,14 @@ func start(t *testing.T, s setup) *instance {
 	outR, outW := d.output(t, "stdout")
 	errR, errW := d.output(t, "stderr")
 	d.cmd.Stdout, d.cmd.Stderr = outW, errW
+	if s.stdin != "" {
+		d.cmd.Stdin = strings.NewReader(s.stdin)
+	}
+	if s.pty != nil {
+		outR.Close()
+		outW.Close()
+		outR, outW = d.attachPTY(t, *s.pty) // outW: the slave, closed below
+	}
 	d.started = time.Now()
 	err := d.cmd.Start()
 	outW.Close()
