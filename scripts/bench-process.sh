@@ -45,13 +45,13 @@ service() { # service DIR NAME CMD: a service whose run execs CMD
 relay_table() {
 	service "$WORK/one" flood "cat $DATA"
 	local got
-	got=$(DINIT_DIR=$WORK/one "$DINIT" | wc -l)
+	got=$(DINIT_DIR=$WORK/one "$DINIT" 2> /dev/null | wc -l)
 	[ "$got" -eq "$LINES" ] || { echo "dinit relayed $got of $LINES lines" >&2; exit 1; }
 
 	declare -A cmds=(
 		["cat | cat"]="cat $DATA | cat | cat > /dev/null"
-		["dinit (JSON)"]="DINIT_DIR=$WORK/one $DINIT | cat > /dev/null"
-		["dinit (DINIT_JSON_STDOUT=0)"]="DINIT_JSON_STDOUT=0 DINIT_DIR=$WORK/one $DINIT | cat > /dev/null"
+		["dinit (JSON)"]="DINIT_DIR=$WORK/one $DINIT 2> /dev/null | cat > /dev/null"
+		["dinit (DINIT_JSON_STDOUT=0)"]="DINIT_JSON_STDOUT=0 DINIT_DIR=$WORK/one $DINIT 2> /dev/null | cat > /dev/null"
 	)
 	local order=("cat | cat" "dinit (JSON)" "dinit (DINIT_JSON_STDOUT=0)")
 	if command -v s6-log > /dev/null; then
@@ -78,6 +78,54 @@ relay_table() {
 		awk -v n="$name" -v us="$us" -v base="$base" -v lines="$LINES" 'BEGIN {
 			gsub(/\|/, "\\|", n)
 			printf "| %s | %.3f | %.2f M | %.2f |\n", n, us / 1e6, lines / (us / 1e6) / 1e6, us / base }'
+	done
+	echo
+}
+
+# single_table: the one-program mode beside tini and dumb-init: the
+# start-up cost of the init itself (`init true`, averaged over a loop of
+# STARTS runs, beside /bin/true alone), and a relay of the data file by
+# `dinit cat FILE`, which relays every line, beside `tini cat FILE`, which
+# passes the output through untouched.
+single_table() {
+	local starts=${STARTS:-200} name us base="" tru
+	tru=$(type -P true)
+	declare -A cmds=(["true"]="$tru" ["dinit true"]="$DINIT $tru")
+	local order=("true" "dinit true")
+	if command -v tini > /dev/null; then cmds["tini true"]="$(command -v tini) -s -- $tru"; order+=("tini true"); fi
+	if command -v dumb-init > /dev/null; then cmds["dumb-init true"]="$(command -v dumb-init) $tru"; order+=("dumb-init true"); fi
+	echo "### One program: start-up and relay (median of $RUNS)"
+	echo
+	echo "Start-up: \`INIT true\`, $starts times in a row; per run, and beside \`/bin/true\` alone."
+	echo
+	echo "| command | per run | minus /bin/true |"
+	echo "|---|---|---|"
+	for name in "${order[@]}"; do
+		us=$(median_us "for i in \$(seq $starts); do ${cmds[$name]}; done 2> /dev/null")
+		[ -n "$base" ] || base=$us
+		awk -v n="$name" -v us="$us" -v base="$base" -v k="$starts" 'BEGIN {
+			printf "| %s | %.2f ms | %.2f ms |\n", n, us / k / 1e3, (us - base) / k / 1e3 }'
+	done
+	echo
+	declare -A relay=(
+		["cat | cat"]="cat $DATA | cat | cat > /dev/null"
+		["dinit cat (JSON)"]="$DINIT cat $DATA 2> /dev/null | cat > /dev/null"
+		["dinit cat (DINIT_JSON_STDOUT=0)"]="DINIT_JSON_STDOUT=0 $DINIT cat $DATA 2> /dev/null | cat > /dev/null"
+	)
+	order=("cat | cat" "dinit cat (JSON)" "dinit cat (DINIT_JSON_STDOUT=0)")
+	if command -v tini > /dev/null; then relay["tini cat (pass-through)"]="tini -s -- cat $DATA | cat > /dev/null"; order+=("tini cat (pass-through)"); fi
+	if command -v dumb-init > /dev/null; then relay["dumb-init cat (pass-through)"]="dumb-init cat $DATA | cat > /dev/null"; order+=("dumb-init cat (pass-through)"); fi
+	echo "Relay of $LINES lines by the main program's output:"
+	echo
+	echo "| command | seconds | ratio to cat \| cat |"
+	echo "|---|---|---|"
+	base=""
+	for name in "${order[@]}"; do
+		us=$(median_us "${relay[$name]}")
+		[ -n "$base" ] || base=$us
+		awk -v n="$name" -v us="$us" -v base="$base" 'BEGIN {
+			gsub(/\|/, "\\|", n)
+			printf "| %s | %.3f | %.2f |\n", n, us / 1e6, us / base }'
 	done
 	echo
 }
@@ -154,6 +202,7 @@ zombie_row() {
 echo "## dinit benchmarks, $(date -u +%Y-%m-%d), $(nproc) cores, $(uname -r), $(go version | cut -d' ' -f3)"
 echo
 relay_table
+single_table
 flood_table
 idle_table
 zombie_row

@@ -13,6 +13,18 @@
 // with DINIT_PID set to the PID of run. A run that exits with code 115 has
 // disabled itself; any other end of a run starts the shutdown.
 //
+// # Main program
+//
+// `dinit [--] PROGRAM [ARGS...]` runs PROGRAM (looked up in PATH: not found
+// exits 127, not executable 126) as the main program, in dinit's working
+// directory with its environment and stdin, named basename(PROGRAM), stage
+// run, after the services of DINIT_DIR when that directory exists (an
+// unset DINIT_DIR without /etc/service means no services). When stdin is a
+// terminal, the program gets the terminal as it is and becomes its
+// foreground process group; otherwise its output is relayed like a
+// service's. Its end stops everything, and dinit exits with its code, or
+// 128+N for a signal N.
+//
 // # Environment
 //
 //	DINIT_DIR                 service directory (default /etc/service)
@@ -21,11 +33,15 @@
 //	DINIT_REPARENTING_POLICY  terminate, adopt, ignore (default terminate)
 //	DINIT_KILL_TIMEOUT        seconds from SIGTERM to SIGKILL for reparented
 //	                          processes (default 30)
+//	DINIT_EXIT_CODE           dinit (default) or service: the exit code of
+//	                          the program whose end started the shutdown
+//	                          (without a main program only)
 //
 // # Signals
 //
 //	TERM, INT, QUIT           graceful shutdown
-//	HUP, USR1, USR2, WINCH    forwarded to running services and adopted processes
+//	HUP, USR1, USR2, WINCH    forwarded to the main program, running services and
+//	                          adopted processes
 //	CHLD                      reap, look for reparented processes
 //	PIPE                      ignored (a closed stdout never kills dinit)
 //	ALRM, TSTP, TTIN, TTOU, ILL, TRAP, ABRT, STKFLT, SYS, BUS, FPE, SEGV
@@ -46,4 +62,8 @@
 //	   program that could not be started
 //	3  a service (or adopted process) ended with a non-zero status, or by
 //	   a signal before the shutdown began
+//
+// With a main program, its own code (128+N for a signal N), unless dinit
+// failed first (1); 126 or 127 when it cannot be run. The reason of the
+// shutdown and a final status other than 0 are logged at warning.
 package main

@@ -78,20 +78,36 @@ Runs every service of DINIT_DIR (runit layout: <name>/run, <name>/log/run,
 shuts down gracefully on TERM, and relays every program's stdout and stderr
 line by line with its name, stage and a timestamp.
 
-Usage: dinit            (configured by the environment only)
+Usage: dinit                        run the services of DINIT_DIR
+       dinit [--] PROGRAM [ARGS...]  run PROGRAM as the main program, and the
+                                     services of DINIT_DIR alongside when the
+                                     directory exists
        dinit --help | --version
 
+The main program is looked up in PATH (not found: exit 127; not executable:
+126), runs in dinit's working directory with dinit's environment and stdin,
+and is named basename(PROGRAM), stage run. When stdin is a terminal, it gets
+the terminal as it is (not relayed) as its foreground process group; else its
+stdout and stderr are relayed like a service's. Its end stops everything and
+dinit exits with its code (128+N for a signal N).
+
 Environment:
-  DINIT_DIR                 service directory (default /etc/service)
+  DINIT_DIR                 service directory (default /etc/service; with a
+                            main program, only when it exists)
   DINIT_LOG_LEVEL           none, error, warn, info, debug (default warn)
   DINIT_JSON_STDOUT         0 disables JSON handling of stdout (default on)
   DINIT_REPARENTING_POLICY  terminate, adopt, ignore (default terminate)
   DINIT_KILL_TIMEOUT        seconds from SIGTERM to SIGKILL for reparented
                             processes (default 30)
+  DINIT_EXIT_CODE           dinit (default: the codes below) or service: the
+                            exit code of the program whose end started the
+                            shutdown (128+N for a signal N); without a main
+                            program only
 
 Signals:
   TERM, INT, QUIT           graceful shutdown
-  HUP, USR1, USR2, WINCH    forwarded to running services and adopted processes
+  HUP, USR1, USR2, WINCH    forwarded to the main program, running services
+                            and adopted processes
   CHLD                      reap, look for reparented processes
   PIPE                      ignored
   ALRM, TSTP, TTIN, TTOU, ILL, TRAP, ABRT, STKFLT, SYS, BUS, FPE, SEGV (from
@@ -107,4 +123,8 @@ Exit codes (the first reason recorded wins; an end with status 0 records none):
      a program that could not be started
   3  a service (or adopted process) ended with a non-zero status, or by a
      signal before the shutdown began
+With a main program: its own code (128+N for a signal N, whoever sent it),
+unless dinit failed first (1); 126 and 127 when it cannot be run.
+The reason of the shutdown, and a final status other than 0, are logged at
+warning.
 `
