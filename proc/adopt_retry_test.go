@@ -1,17 +1,96 @@
-//go:build amd64 || arm64
-
 package proc
 
 import (
-	"bytes"
-	"os"
+	"errors"
 	"strconv"
-	"strings"
 	"testing"
 	"time"
 
+	"github.com/dinit-dev/dinit/loop"
+	"github.com/dinit-dev/dinit/proc/internal/sys"
 	"golang.org/x/sys/unix"
 )
+
+// The supervisor's side of the adopt policy's output redirection: the
+// queue of jobs, the slice per turn, at most maxRedirecting under way, the
+// end of a job, and what is said. The redirection itself (package inject)
+// is played by fakeRedirector here; it is tested in proc/inject.
+
+var (
+	errNoRedirection = errors.New("fake: no redirection")
+	errFakeEnded     = errors.New("fake: the process has ended")
+	errFakeFiltered  = errors.New("fake: the process runs under a seccomp filter of its own")
+)
+
+// fakeStep is what one Step of a fakeRedirector does.
+type fakeStep struct {
+	failed int   // the PID given up on, with err (0: none)
+	err    error // nil and not park: one more process switched
+	park   bool  // the step parks: not due again until kicked
+	run    func(f *fakeRedirector)
+}
+
+var (
+	switchOne = fakeStep{}
+	parkOne   = fakeStep{park: true}
+)
+
+// fakeRedirector plays one redirection: each Step takes the next step of
+// its plan. It is due at due (zero: at once); Kick makes it due now.
+type fakeRedirector struct {
+	pid, outW, errW int // as the supervisor gave them
+	plan            []fakeStep
+	due             time.Time
+	steps, kicks    int
+	switched        int
+	closed          bool
+}
+
+func (f *fakeRedirector) Step(now time.Time) (int, error) {
+	f.steps++
+	st := f.plan[0]
+	f.plan = f.plan[1:]
+	if st.run != nil {
+		st.run(f)
+	}
+	switch {
+	case st.park:
+		f.due = now.Add(time.Hour)
+	case st.err == nil:
+		f.switched++
+	}
+	return st.failed, st.err
+}
+
+func (f *fakeRedirector) Due() time.Time     { return f.due }
+func (f *fakeRedirector) Kick(now time.Time) { f.kicks++; f.due = now }
+func (f *fakeRedirector) Pending() bool      { return len(f.plan) > 0 }
+func (f *fakeRedirector) Processes() int     { return f.switched }
+func (f *fakeRedirector) Close()             { f.closed = true }
+
+// fakeRedirects makes the supervisor's redirections fakes, as plan says
+// for each PID (an error: the redirection cannot even start), and returns
+// the fakes made, in order.
+func fakeRedirects(s *Supervisor, plan func(pid int) (*fakeRedirector, error)) *[]*fakeRedirector {
+	made := new([]*fakeRedirector)
+	s.redirect = func(pid, outW, errW int) (redirector, error) {
+		f, err := plan(pid)
+		if err != nil {
+			return nil, err
+		}
+		f.pid, f.outW, f.errW = pid, outW, errW
+		*made = append(*made, f)
+		return f, nil
+	}
+	return made
+}
+
+// planned is a plan that gives every redirection the same steps.
+func planned(steps ...fakeStep) func(int) (*fakeRedirector, error) {
+	return func(int) (*fakeRedirector, error) {
+		return &fakeRedirector{plan: append([]fakeStep(nil), steps...)}, nil
+	}
+}
 
 // adoptedProcess enters pid in the owner table as an adopted process and
 // queues its redirection, as takeReparented does.
@@ -22,231 +101,228 @@ func adoptedProcess(s *Supervisor, pid int, name string) *process {
 	return p
 }
 
-// expectUntouched checks that nothing of ours is left on pid: no tracer,
-// the given state (once settled: just detached, it runs until it is back
-// in its system call or its group stop), and no shutdown started.
-func expectUntouched(t *testing.T, s *Supervisor, pid int, state byte) {
-	t.Helper()
-	if tracer := ptTracerOf(pid); tracer != 0 {
-		t.Errorf("PID %d is still traced by %d", pid, tracer)
+func totalSteps(made []*fakeRedirector) int {
+	n := 0
+	for _, f := range made {
+		n += f.steps
 	}
-	st := procState(pid, pid)
-	for deadline := time.Now().Add(5 * time.Second); st != state && time.Now().Before(deadline); st = procState(pid, pid) {
-		time.Sleep(time.Millisecond)
-	}
-	if st != state {
-		t.Errorf("PID %d is in state %c, want %c", pid, st, state)
-	}
-	if s.shutting || s.exitSet {
-		t.Errorf("shutting=%v exitSet=%v: a stop or a failure was taken for an end", s.shutting, s.exitSet)
-	}
+	return n
 }
 
-// switched reports whether pid's fd no longer leads where old leads, but
-// to another pipe (ours: nothing else could have switched it).
-func switched(t *testing.T, pid, fd, old int) bool {
-	t.Helper()
-	target, err := os.Readlink("/proc/" + strconv.Itoa(pid) + "/fd/" + strconv.Itoa(fd))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return target != injTarget(t, old) && strings.HasPrefix(target, "pipe:[")
-}
-
-// vforkWaiting starts the helper that waits 400 ms for its vfork child, in
-// uninterruptible sleep, with stdout and stderr on a pipe of the test, and
-// returns once it waits.
-func vforkWaiting(t *testing.T) (pid, oldR, oldW int) {
-	t.Helper()
-	oldR, oldW = injPipe(t)
-	pid = ptHelperStart(t, "vfork", injDevNull(t), oldW, oldW)
-	if got := injLine(t, oldR); got != "ready" {
-		t.Fatalf("helper said %q", got)
-	}
-	for deadline := time.Now().Add(5 * time.Second); procState(pid, pid) != 'D'; time.Sleep(time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatal("the helper never waited for its vfork child")
-		}
-	}
-	return pid, oldR, oldW
-}
-
-// A process that does not stop at once (a vfork parent, in uninterruptible
-// sleep for 400 ms) parks its switch: the loop gets the thread back at
-// once, with the process seized; once it stops (its stop consumed by the
-// reaper's peek and kept for it), the switch goes on to the end: no
-// warning, no tracer left, not stopped, no shutdown.
-func TestAdoptParksUntilTheProcessStops(t *testing.T) {
-	ptLock(t)
-	s := newUnitSupervisor(t, Config{Level: LevelInfo, Policy: PolicyAdopt, JSON: true})
-	pid, _, oldW := vforkWaiting(t)
-	adoptedProcess(s, pid, "helper")
-	s.adoptSome()
-	if len(s.adoptions) != 1 || ptActive[pid] == nil || ptTracerOf(pid) != os.Getpid() {
-		t.Fatalf("first turn: %d jobs, parked=%v, tracer %d; want the switch parked on the seized process",
-			len(s.adoptions), ptActive[pid] != nil, ptTracerOf(pid))
-	}
-	for deadline := time.Now().Add(8 * time.Second); len(s.adoptions) > 0; time.Sleep(time.Millisecond) {
-		if got, err := peekExited(); got != 0 || err != nil { // keeps the stop for the switch
-			t.Fatalf("peekExited = %d, %v", got, err)
-		}
-		s.tick()
-		s.kickAdoptions()
-		s.adoptSome()
-		if time.Now().After(deadline) {
-			t.Fatal("still not redirected")
-		}
-	}
-	expectMessages(t, s)
-	// Its first words after the vfork come through us.
-	for deadline := time.Now().Add(5 * time.Second); len(s.out.stderr.buf) == 0; s.out.readTurn() {
-		if time.Now().After(deadline) {
-			t.Fatal("nothing came through our pipe")
-		}
-		if _, err := s.loop.Poll(time.Now().Add(20 * time.Millisecond)); err != nil {
-			t.Fatal(err)
-		}
-	}
-	n := strconv.Itoa(pid)
-	expectMessages(t, s, "TS dinit: warning: helper/"+n+": not JSON stdout: vfork done")
-	if !switched(t, pid, 1, oldW) || len(ptActive) != 0 || len(ptAdrift) != 0 {
-		t.Fatalf("switched=%v, %d parked, %d adrift", switched(t, pid, 1, oldW), len(ptActive), len(ptAdrift))
-	}
-	expectUntouched(t, s, pid, 'S')
-}
-
-// A process stopped by someone else (SIGSTOP) is redirected and stays
-// stopped, untraced; SIGCONT lets it go on.
-func TestAdoptKeepsAStoppedProcessStopped(t *testing.T) {
-	ptLock(t)
-	s := newUnitSupervisor(t, Config{Level: LevelInfo, Policy: PolicyAdopt, JSON: true})
-	_, oldW := injPipe(t)
-	pid := ptStart(t, -1, oldW, oldW, "/bin/sleep", "1000")
-	ptWaitBlocked(t, pid, "sleep")
-	_ = unix.Kill(pid, unix.SIGSTOP)
-	for deadline := time.Now().Add(5 * time.Second); procState(pid, pid) != 'T'; time.Sleep(time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatal("not stopped")
-		}
-	}
-	adoptedProcess(s, pid, "sleep")
-	adoptAll(t, s)
-	expectMessages(t, s)
-	if !switched(t, pid, 1, oldW) || !switched(t, pid, 2, oldW) {
-		t.Fatal("not redirected")
-	}
-	expectUntouched(t, s, pid, 'T')
-	_ = unix.Kill(pid, unix.SIGCONT)
-	for deadline := time.Now().Add(5 * time.Second); procState(pid, pid) != 'S'; time.Sleep(time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatalf("state %c after SIGCONT", procState(pid, pid))
-		}
-	}
-}
-
-// A process in the middle of writing a line of more than PIPE_BUF bytes
-// to its stdout (blocked: the pipe is full) is left alone until the write
-// is over; the line then stays whole in the old pipe, and the next one
-// comes whole through ours. Switching at once would have put the first
-// 64 KiB in the old pipe and the rest in ours.
-func TestAdoptDoesNotTearALine(t *testing.T) {
-	ptLock(t)
-	s := newUnitSupervisor(t, Config{Level: LevelInfo, Policy: PolicyAdopt, JSON: true})
-	inR, inW := injPipe(t)
-	oldR, oldW := injPipe(t)
-	errR, errW := injPipe(t)
-	pid := ptHelperStart(t, "bigline", inR, oldW, errW)
-	if got := injLine(t, errR); got != "ready" {
-		t.Fatalf("helper said %q", got)
-	}
-	_, _ = unix.Write(inW, []byte("1"))
-	ptWaitBlocked(t, pid, "") // in write(2): the old pipe is full, nobody reads it
-	adoptedProcess(s, pid, "big")
-	s.adoptSome()
-	if len(s.adoptions) != 1 || switched(t, pid, 1, oldW) {
-		t.Fatal("switched in the middle of a write")
-	}
-	expectMessages(t, s)
-	first := make(chan []byte, 1)
-	go func() { first <- readLine(oldR) }()
-	adoptAll(t, s)
-	if got := <-first; !bytes.Equal(got, bigLine('1')) {
-		t.Fatalf("the old pipe got %d bytes, want the whole first line (%d)", len(got), bigLineLen)
-	}
-	_, _ = unix.Write(inW, []byte("2"))
-	closeFds(inW)
-	runToEnd(t, s)
-	want := string(bigLine('2'))
-	want = want[:len(want)-2] + `,"service":"big","stage":"` + strconv.Itoa(pid) + `","logged":"TS"}` + "\n"
-	if got := tsRe.ReplaceAllString(string(s.out.stdout.buf), "TS"); got != want {
-		t.Fatalf("our stdout got %d bytes, want the second line whole (%d)", len(got), len(want))
-	}
-	expectMessages(t, s, "TS dinit: info: big/"+strconv.Itoa(pid)+": PID "+strconv.Itoa(pid)+" finished with status 0")
-}
-
-// readLine reads fd up to and including a newline (blocking).
-func readLine(fd int) []byte {
-	var line []byte
-	b := make([]byte, 4096)
-	for !bytes.HasSuffix(line, []byte("\n")) {
-		n, err := unix.Read(fd, b)
-		if n <= 0 || err != nil {
-			return line
-		}
-		line = append(line, b[:n]...)
-	}
-	return line
-}
-
-// Adoptions are worked on a slice per turn, a step at least: with many
-// adopted at once, the loop turns between steps instead of adopting them
-// all before it serves anything else. Here the slice is zero: one step per
-// turn, and the loop does not wait while steps are due.
+// Adoptions are worked on a slice per turn, a step at least, oldest job
+// first: with many adopted at once, the loop turns between steps instead
+// of adopting them all before it serves anything else. With a zero slice:
+// one step per turn, and the loop does not wait while steps are due; with
+// a long one, every due step in one turn.
 func TestAdoptionsTakeASlicePerTurn(t *testing.T) {
-	ptLock(t)
+	t.Parallel()
 	s := newUnitSupervisor(t, Config{Level: LevelInfo, Policy: PolicyAdopt})
-	s.adoptSlice = 0
+	made := fakeRedirects(s, planned(switchOne, switchOne))
+	s.timing.adoptSlice = 0
 	s.reparent.due = s.now.Add(time.Hour)
-	var pids []int
-	for range 3 {
-		_, oldW := injPipe(t)
-		pid := ptStart(t, -1, oldW, oldW, "/bin/sleep", "1000")
-		ptWaitBlocked(t, pid, "sleep")
-		adoptedProcess(s, pid, "sleep")
-		pids = append(pids, pid)
+	for i := range 3 {
+		adoptedProcess(s, 5000100+i, "sleep")
 	}
 	if d := s.deadline(); !d.Equal(s.now) {
 		t.Fatalf("deadline %v after now with adoptions to do", d.Sub(s.now))
 	}
 	s.adoptSome()
-	if len(s.adoptions) < 2 {
-		t.Fatalf("one turn finished %d adoptions of 3", 3-len(s.adoptions))
+	if len(*made) != 1 || totalSteps(*made) != 1 || len(s.adoptions) != 3 {
+		t.Fatalf("first turn: %d started, %d steps, %d jobs; want one step", len(*made), totalSteps(*made), len(s.adoptions))
 	}
-	adoptAll(t, s)
+	if d := s.deadline(); !d.Equal(s.now) {
+		t.Fatalf("deadline %v after now with steps due", d.Sub(s.now))
+	}
+	s.adoptSome() // the oldest job's second step: it is over
+	if len(*made) != 1 || totalSteps(*made) != 2 || !(*made)[0].closed || len(s.adoptions) != 2 {
+		t.Fatalf("second turn: %d started, %d steps, %d jobs, first closed=%v", len(*made), totalSteps(*made), len(s.adoptions), (*made)[0].closed)
+	}
+	s.timing.adoptSlice = time.Hour
+	s.adoptSome()
+	if len(*made) != 3 || totalSteps(*made) != 6 || len(s.adoptions) != 0 {
+		t.Fatalf("a long slice: %d started, %d steps, %d jobs left", len(*made), totalSteps(*made), len(s.adoptions))
+	}
+	if d := s.adoptDeadline(); !d.Equal(loop.Never) {
+		t.Fatalf("adoption deadline %v with no job", d)
+	}
+	for _, f := range *made {
+		if !f.closed || f.switched != 2 {
+			t.Fatalf("PID %d: closed=%v, %d switched", f.pid, f.closed, f.switched)
+		}
+	}
 	expectMessages(t, s)
-	for _, pid := range pids {
-		expectUntouched(t, s, pid, 'S')
-	}
+	drainSources(t, s)
 }
 
-// A parked switch whose process ends is abandoned with the job: nothing
-// is left parked or adrift, and the end is the reaper's as usual.
-func TestAdoptParkedSwitchEndsWithItsProcess(t *testing.T) {
-	ptLock(t)
-	s := newUnitSupervisor(t, Config{Level: LevelInfo, Policy: PolicyAdopt, JSON: true})
-	pid, _, _ := vforkWaiting(t)
-	p := adoptedProcess(s, pid, "helper")
+// At most maxRedirecting jobs are under way at once; the others wait in
+// the queue, and the loop does not spin for them. A job dropped (its
+// process ended) lets the next one start.
+func TestAdoptionsAtMostMaxRedirectingUnderWay(t *testing.T) {
+	t.Parallel()
+	s := newUnitSupervisor(t, Config{Level: LevelInfo, Policy: PolicyAdopt})
+	made := fakeRedirects(s, planned(parkOne, switchOne))
+	s.timing.adoptSlice = time.Hour
+	var ps []*process
+	for i := range maxRedirecting + 8 {
+		ps = append(ps, adoptedProcess(s, 5000200+i, "sleep"))
+	}
 	s.adoptSome()
-	if ptActive[pid] == nil {
-		t.Fatal("not parked")
+	if len(*made) != maxRedirecting || len(s.adoptions) != maxRedirecting+8 {
+		t.Fatalf("%d started, %d jobs; want %d started", len(*made), len(s.adoptions), maxRedirecting)
 	}
-	_ = unix.Kill(pid, unix.SIGKILL)
-	waitExited(t, pid)
-	s.ended(p, exitStatus{signal: unix.SIGKILL})
-	if len(s.adoptions) != 0 || len(ptActive) != 0 || len(ptAdrift) != 0 {
-		t.Fatalf("%d jobs, %d parked, %d adrift after the end", len(s.adoptions), len(ptActive), len(ptAdrift))
+	for i, f := range *made {
+		if f.pid != ps[i].pid {
+			t.Fatalf("started PID %d as job %d, want the oldest first (%d)", f.pid, i, ps[i].pid)
+		}
 	}
-	if st, ok := reapPID(pid); !ok || st.signal != unix.SIGKILL {
-		t.Fatalf("reap = %+v, %v", st, ok)
+	if d := s.adoptDeadline(); !d.Equal((*made)[0].due) {
+		t.Fatalf("adoption deadline %v after now, want the first parked step's", d.Sub(s.now))
 	}
+	s.dropAdoption(ps[0])
+	if !(*made)[0].closed || len(s.adoptions) != maxRedirecting+7 {
+		t.Fatalf("dropped: closed=%v, %d jobs", (*made)[0].closed, len(s.adoptions))
+	}
+	if d := s.adoptDeadline(); !d.Equal(s.now) {
+		t.Fatalf("a job may start: adoption deadline %v after now", d.Sub(s.now))
+	}
+	s.adoptSome()
+	if len(*made) != maxRedirecting+1 || (*made)[maxRedirecting].pid != ps[maxRedirecting].pid {
+		t.Fatalf("%d started after a drop, want one more (the next in the queue)", len(*made))
+	}
+	for _, p := range ps {
+		s.dropAdoption(p)
+	}
+	if len(s.adoptions) != 0 {
+		t.Fatalf("%d jobs left", len(s.adoptions))
+	}
+	expectMessages(t, s)
+	drainSources(t, s) // every write end of ours is closed: EOF
+}
+
+// An adopted process that ends takes its job with it, started (the
+// redirection is closed) or not; its end starts the shutdown as usual.
+func TestAdoptionDroppedWhenItsProcessEnds(t *testing.T) {
+	t.Parallel()
+	s := newUnitSupervisor(t, Config{Level: LevelInfo, Policy: PolicyAdopt, KillTimeout: time.Hour})
+	made := fakeRedirects(s, planned(parkOne, switchOne))
+	s.timing.adoptSlice = 0
+	p1 := adoptedProcess(s, 5000300, "a")
+	p2 := adoptedProcess(s, 5000301, "b")
+	s.adoptSome()
+	if len(*made) != 1 || s.adoptions[1].r != nil {
+		t.Fatalf("%d started, want the first only", len(*made))
+	}
+	s.ended(p1, sys.ExitStatus{Signal: unix.SIGKILL})
+	if !(*made)[0].closed || len(s.adoptions) != 1 || s.adoptions[0].p != p2 {
+		t.Fatalf("after the end: closed=%v, %d jobs", (*made)[0].closed, len(s.adoptions))
+	}
+	s.ended(p2, sys.ExitStatus{Code: 0})
+	if len(s.adoptions) != 0 || len(*made) != 1 {
+		t.Fatalf("after the second end: %d jobs, %d started", len(s.adoptions), len(*made))
+	}
+	expectMessages(t, s,
+		"TS dinit: info: a/5000300: PID 5000300 finished with signal 9",
+		"TS dinit: info: b/5000301: sending SIGTERM to PID 5000301",
+		"TS dinit: info: b/5000301: PID 5000301 finished with status 0")
+	if !s.stopping() || s.code() != ExitService {
+		t.Fatalf("phase=%d code=%d", s.phase, s.code())
+	}
+	drainSources(t, s) // the ended job's write ends are closed: EOF
+}
+
+// What a redirection gives up on is said: the adopted process's own PID,
+// or a descendant's (the job goes on); a redirection that cannot start;
+// and, at debug level, how many processes were redirected once a job with
+// any is over (none: nothing said).
+func TestAdoptionWarnings(t *testing.T) {
+	t.Parallel()
+	s := newUnitSupervisor(t, Config{Level: LevelDebug, Policy: PolicyAdopt})
+	const a, b, c = 5000400, 5000401, 5000402
+	made := fakeRedirects(s, func(pid int) (*fakeRedirector, error) {
+		switch pid {
+		case a:
+			return &fakeRedirector{plan: []fakeStep{{failed: a, err: errFakeEnded}}}, nil
+		case b:
+			return &fakeRedirector{plan: []fakeStep{switchOne, {failed: 5000999, err: errFakeFiltered}, switchOne}}, nil
+		}
+		return nil, errNoRedirection
+	})
+	s.timing.adoptSlice = time.Hour
+	for _, pid := range []int{a, b, c} {
+		adoptedProcess(s, pid, "sh")
+	}
+	adoptAll(t, s)
+	expectMessages(t, s,
+		"TS dinit: warning: sh/5000400: cannot redirect output of PID 5000400: fake: the process has ended",
+		"TS dinit: warning: sh/5000401: cannot redirect output of a descendant, PID 5000999: fake: the process runs under a seccomp filter of its own",
+		"TS dinit: debug: sh/5000401: output redirected (2 processes, D after adoption)",
+		"TS dinit: warning: sh/5000402: cannot redirect output of PID 5000402: fake: no redirection")
+	if len(*made) != 2 {
+		t.Fatalf("%d redirections made, want 2", len(*made))
+	}
+	for _, f := range *made {
+		if !f.closed {
+			t.Fatalf("PID %d: not closed", f.pid)
+		}
+	}
+	if s.stopping() || s.exitCode != noReason || len(s.procs) != 3 {
+		t.Fatalf("a failed redirection changed more: phase=%d exitCode=%d procs=%d", s.phase, s.exitCode, len(s.procs))
+	}
+	drainSources(t, s)
+}
+
+// The reaper saw children's reports (the stops parked steps wait for):
+// every started job is kicked, and a parked one is then due now.
+func TestAdoptionsAreKickedAfterAReap(t *testing.T) {
+	t.Parallel()
+	s := newUnitSupervisor(t, Config{Level: LevelInfo, Policy: PolicyAdopt})
+	made := fakeRedirects(s, planned(parkOne, switchOne))
+	s.timing.adoptSlice = 0
+	s.reparent.due = s.now.Add(24 * time.Hour)
+	p1 := adoptedProcess(s, 5000500, "a")
+	adoptedProcess(s, 5000501, "b")
+	s.adoptSome()                    // the first parks
+	s.dropAdoption(s.adoptions[1].p) // left: the parked job only
+	f := (*made)[0]
+	if d := s.deadline(); !d.Equal(f.due) || !f.due.After(s.now) {
+		t.Fatalf("deadline %v after now, want the parked step's (%v)", d.Sub(s.now), f.due.Sub(s.now))
+	}
+	s.tick()
+	s.kickAdoptions()
+	if f.kicks != 1 || !s.adoptDeadline().Equal(s.now) {
+		t.Fatalf("%d kicks, adoption deadline %v after now", f.kicks, s.adoptDeadline().Sub(s.now))
+	}
+	adoptAll(t, s)
+	if f.steps != 2 || !f.closed {
+		t.Fatalf("%d steps, closed=%v", f.steps, f.closed)
+	}
+	s.dropAdoption(p1) // over already: nothing to drop
+	expectMessages(t, s)
+	drainSources(t, s)
+}
+
+// The pipes a job hands to its process are ours: what the process writes
+// there is relayed as <name>/<pid>, its stdout as JSON when asked for.
+func TestAdoptionPipesAreReadAsNamePid(t *testing.T) {
+	t.Parallel()
+	s := newUnitSupervisor(t, Config{Level: LevelInfo, Policy: PolicyAdopt, JSON: true})
+	write := func(fd int, line string) {
+		if _, err := unix.Write(fd, []byte(line)); err != nil {
+			t.Error(err)
+		}
+	}
+	fakeRedirects(s, planned(fakeStep{run: func(f *fakeRedirector) {
+		write(f.outW, `{"a":1}`+"\n")
+		write(f.outW, "plain\n")
+		write(f.errW, "oops\n")
+	}}))
+	adoptedProcess(s, 5000600, "sh")
+	adoptAll(t, s)
+	drainSources(t, s) // the job is over: its write ends are closed
+	if out := stdoutText(s); out != `{"a":1,"service":"sh","stage":"5000600","logged":"TS"}`+"\n" {
+		t.Fatalf("stdout %q", out)
+	}
+	expectMessages(t, s,
+		"TS dinit: warning: sh/5000600: not JSON stdout: plain",
+		"TS sh/5000600: oops")
 }

@@ -18,23 +18,19 @@ func TestRunWithoutPidfds(t *testing.T) {
 		t.Fatal(err)
 	}
 	run := "#!/bin/sh\necho '{\"msg\":\"hi\"}'\necho oops >&2\nexit 3\n"
-	if err := os.WriteFile(filepath.Join(dir, "web", "run"), []byte(run), 0o755); err != nil {
+	if err := writeProgram(filepath.Join(dir, "web", "run"), run, 0o755); err != nil {
 		t.Fatal(err)
 	}
 	s := newUnitSupervisor(t, Config{Dir: dir, Level: LevelInfo, JSON: true})
 	s.pidfds = false
-	// turn() flushes the sinks: give them files to write to.
-	outF, _ := os.Create(filepath.Join(t.TempDir(), "stdout"))
-	errF, _ := os.Create(filepath.Join(t.TempDir(), "stderr"))
-	defer outF.Close()
-	defer errF.Close()
-	s.out.stdout.fd, s.out.stderr.fd = int(outF.Fd()), int(errF.Fd())
+	// Ends are found by the periodic scan: a short one, not to wait 1 s.
+	s.timing.scan, s.timing.scanStopping = 5*time.Millisecond, 5*time.Millisecond
 	svcs, err := discover(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
 	s.services = svcs
-	s.startAll()
+	startAll(s)
 	deadline := time.Now().Add(10 * time.Second)
 	for !s.done() {
 		if time.Now().After(deadline) {
@@ -42,15 +38,11 @@ func TestRunWithoutPidfds(t *testing.T) {
 		}
 		s.turn()
 	}
-	if s.exitCode != ExitService {
-		t.Fatalf("exit code %d, want %d", s.exitCode, ExitService)
+	if s.code() != ExitService {
+		t.Fatalf("exit code %d, want %d", s.code(), ExitService)
 	}
-	outB, _ := os.ReadFile(outF.Name())
-	errB, _ := os.ReadFile(errF.Name())
-	s.out.stderr.buf = errB
-	out := tsRe.ReplaceAllString(string(outB), "TS")
-	if out != `{"msg":"hi","service":"web","stage":"run","logged":"TS"}`+"\n" {
-		t.Fatalf("stdout %q; said %s", out, errB)
+	if out := stdoutText(s); out != `{"msg":"hi","service":"web","stage":"run","logged":"TS"}`+"\n" {
+		t.Fatalf("stdout %q; said %q", out, messages(s))
 	}
 	var got []string
 	for _, m := range messages(s) {

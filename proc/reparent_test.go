@@ -3,10 +3,12 @@ package proc
 import (
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/dinit-dev/dinit/proc/internal/sys"
 	"golang.org/x/sys/unix"
 )
 
@@ -23,8 +25,35 @@ func fakeReparented(t *testing.T, s *Supervisor, procs map[int][2]string, pids .
 		files[itoa(pid)+"/cmdline"] = cc[0]
 		files[itoa(pid)+"/comm"] = cc[1] + "\n"
 	}
-	fakeProc(t, files)
+	fakeProcfs(t, s, files)
 	setChildren(t, s, pids...)
+}
+
+// fakeProcfs lays out a fake /proc tree (name: content) and points the
+// supervisor's procfs at it. /proc/self names the test process, as in its
+// own namespace, unless files give "self" (then the link's target).
+func fakeProcfs(t *testing.T, s *Supervisor, files map[string]string) string {
+	t.Helper()
+	root := t.TempDir()
+	self := strconv.Itoa(os.Getpid())
+	for name, content := range files {
+		if name == "self" {
+			self = content
+			continue
+		}
+		path := filepath.Join(root, name)
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.Symlink(self, filepath.Join(root, "self")); err != nil {
+		t.Fatal(err)
+	}
+	s.procfs = sys.Proc{Root: root}
+	return root
 }
 
 // setChildren rewrites the fake children list of the main thread.
@@ -35,7 +64,7 @@ func setChildren(t *testing.T, s *Supervisor, pids ...int) {
 		b.WriteString(itoa(pid) + " ")
 	}
 	self := itoa(s.self)
-	if err := os.WriteFile(filepath.Join(procRoot, self, "task", self, "children"), []byte(b.String()), 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(s.procfs.Root, self, "task", self, "children"), []byte(b.String()), 0o644); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -43,7 +72,7 @@ func setChildren(t *testing.T, s *Supervisor, pids ...int) {
 var sleepCmd = [2]string{"/bin/sleep\x001000\x00", "sleep"}
 
 // A real child listed by the fake /proc: first sight only notes it; at
-// youngAge it is terminated (SIGTERM for real, SIGKILL planned), and its
+// timing.young it is terminated (SIGTERM for real, SIGKILL planned), and its
 // end is then reaped like any process of ours.
 func TestScanTerminatesAReparentedChild(t *testing.T) {
 	s := newUnitSupervisor(t, Config{Level: LevelDebug, Policy: PolicyTerminate, KillTimeout: 7 * time.Second})
@@ -56,16 +85,16 @@ func TestScanTerminatesAReparentedChild(t *testing.T) {
 	if first, ok := s.reparent.pending[pid]; !ok || !first.Equal(start) || len(s.procs) != 0 {
 		t.Fatalf("first sight: pending %v, %d processes", s.reparent.pending, len(s.procs))
 	}
-	if !s.reparent.due.Equal(start.Add(youngAge)) {
-		t.Fatalf("next scan in %v, want youngAge", s.reparent.due.Sub(start))
+	if !s.reparent.due.Equal(start.Add(s.timing.young)) {
+		t.Fatalf("next scan in %v, want timing.young", s.reparent.due.Sub(start))
 	}
-	s.now = start.Add(youngAge - time.Nanosecond)
+	s.now = start.Add(s.timing.young - time.Nanosecond)
 	s.scanIfDue() // not due yet
 	expectMessages(t, s)
 	if len(s.reparent.pending) != 1 || len(s.procs) != 0 {
-		t.Fatal("taken before youngAge")
+		t.Fatal("taken before timing.young")
 	}
-	s.now = start.Add(youngAge)
+	s.now = start.Add(s.timing.young)
 	s.scanIfDue()
 	expectMessages(t, s,
 		"TS dinit: warning: sleep/"+n+": terminating reparented child process with PID "+n+": /bin/sleep 1000",
@@ -74,10 +103,10 @@ func TestScanTerminatesAReparentedChild(t *testing.T) {
 	if p == nil || p.role != roleReparented || p.label != "sleep/"+n || p.cmdline != "/bin/sleep 1000" || p.pidfd != -1 {
 		t.Fatalf("tracked %+v", p)
 	}
-	if !p.termed || !p.killAt.Equal(s.now.Add(7*time.Second)) || len(s.killing) != 1 || s.killing[0] != p {
-		t.Fatalf("termed=%v kill in %v, %d planned", p.termed, p.killAt.Sub(s.now), len(s.killing))
+	if p.stop != termSent || !p.killAt.Equal(s.now.Add(7*time.Second)) || len(s.killing) != 1 || s.killing[0] != p {
+		t.Fatalf("stop=%d kill in %v, %d planned", p.stop, p.killAt.Sub(s.now), len(s.killing))
 	}
-	if len(s.reparent.pending) != 0 || !s.reparent.due.Equal(s.now.Add(scanPeriod)) {
+	if len(s.reparent.pending) != 0 || !s.reparent.due.Equal(s.now.Add(s.timing.scan)) {
 		t.Fatalf("pending %v, next scan in %v", s.reparent.pending, s.reparent.due.Sub(s.now))
 	}
 	// Known now: a later scan leaves it be.
@@ -85,18 +114,20 @@ func TestScanTerminatesAReparentedChild(t *testing.T) {
 	s.scanIfDue()
 	expectMessages(t, s)
 	waitExited(t, pid)
-	s.out.level = LevelInfo // no reap count
 	s.reap()
-	expectMessages(t, s, "TS dinit: info: sleep/"+n+": PID "+n+" finished with signal 15")
+	expectMessages(t, s,
+		"TS dinit: info: sleep/"+n+": PID "+n+" finished with signal 15",
+		"TS dinit: debug: reaped 1 processes in D")
 	s.fireKills()
-	if len(s.procs) != 0 || len(s.killing) != 0 || s.shutting || s.exitSet {
-		t.Fatalf("procs=%d killing=%d shutting=%v exitSet=%v", len(s.procs), len(s.killing), s.shutting, s.exitSet)
+	if len(s.procs) != 0 || len(s.killing) != 0 || s.stopping() || s.exitCode != noReason {
+		t.Fatalf("procs=%d killing=%d phase=%d exitCode=%d", len(s.procs), len(s.killing), s.phase, s.exitCode)
 	}
 }
 
 // An empty command line (a kernel thread, or memory already gone): the
 // name and the command line are the comm.
 func TestScanNamesByCommWithoutCmdline(t *testing.T) {
+	t.Parallel()
 	s := newUnitSupervisor(t, Config{Level: LevelInfo})
 	pid := kid(t, -1, "/bin/sleep", "1000")
 	n := itoa(pid)
@@ -112,6 +143,7 @@ func TestScanNamesByCommWithoutCmdline(t *testing.T) {
 // ignore: a debug line, and the process is left running and unsignalled,
 // until the shutdown, which terminates it.
 func TestScanIgnoreLeavesItRunningUntilShutdown(t *testing.T) {
+	t.Parallel()
 	s := newUnitSupervisor(t, Config{Level: LevelDebug, Policy: PolicyIgnore, KillTimeout: time.Second})
 	pid := blockedKid(t, "/bin/sleep", "1000") // signals sent to it stay pending
 	n := itoa(pid)
@@ -121,7 +153,7 @@ func TestScanIgnoreLeavesItRunningUntilShutdown(t *testing.T) {
 	s.scanIfDue()
 	expectMessages(t, s, "TS dinit: debug: sleep/"+n+": ignoring reparented child process with PID "+n)
 	p := s.procs[pid]
-	if p == nil || p.role != roleReparented || p.termed || len(s.killing) != 0 {
+	if p == nil || p.role != roleReparented || p.stop != notStopped || len(s.killing) != 0 {
 		t.Fatalf("tracked %+v, %d planned kills", p, len(s.killing))
 	}
 	if got := pendingSignals(t, pid); got != 0 {
@@ -132,48 +164,45 @@ func TestScanIgnoreLeavesItRunningUntilShutdown(t *testing.T) {
 	if got := pendingSignals(t, pid); got != sigBit(unix.SIGTERM) {
 		t.Fatalf("pending signals %#x, want SIGTERM", got)
 	}
-	if !p.termed || len(s.killing) != 1 || !p.killAt.Equal(s.now.Add(time.Second)) {
-		t.Fatalf("termed=%v planned=%d kill in %v", p.termed, len(s.killing), p.killAt.Sub(s.now))
+	if p.stop != termSent || len(s.killing) != 1 || !p.killAt.Equal(s.now.Add(time.Second)) {
+		t.Fatalf("stop=%d planned=%d kill in %v", p.stop, len(s.killing), p.killAt.Sub(s.now))
 	}
 }
 
-// adopt: a warning, the role adopted, no signal; its end starts the
-// shutdown with the exit code its status decides. (The fake /proc has no
-// fd links, so redirecting its output fails: those warnings are the
-// redirection's, see adopt.go.)
+// adopt: a warning, the role adopted, no signal, its output redirection
+// queued; its end starts the shutdown with the exit code its status
+// decides. (The redirection is a fake that fails: its warning.)
 func TestScanAdoptsAndItsEndStartsShutdown(t *testing.T) {
 	s := newUnitSupervisor(t, Config{Level: LevelInfo, Policy: PolicyAdopt})
+	fakeRedirects(s, func(int) (*fakeRedirector, error) { return nil, errNoRedirection })
 	pid, w := gate(t, "/bin/sh", "-c", "read x; exit 4")
 	n := itoa(pid)
 	fakeReparented(t, s, map[int][2]string{pid: {"/bin/sh\x00-c\x00read x; exit 4\x00", "sh"}}, pid)
 	s.scanIfDue()
 	s.now = s.reparent.due
 	s.scanIfDue()
-	got := messages(s)
-	if len(got) == 0 || got[0] != "TS dinit: warning: sh/"+n+": adopting reparented child process with PID "+n+": /bin/sh -c read x; exit 4" {
-		t.Fatalf("messages %q", got)
-	}
-	for _, m := range got[1:] {
-		if !strings.HasPrefix(m, "TS dinit: warning: sh/"+n+": cannot redirect output of PID "+n+": ") {
-			t.Fatalf("unexpected message %q", m)
-		}
-	}
+	expectMessages(t, s, "TS dinit: warning: sh/"+n+": adopting reparented child process with PID "+n+": /bin/sh -c read x; exit 4")
 	p := s.procs[pid]
-	if p == nil || p.role != roleAdopted || p.label != "sh/"+n || p.termed || len(s.killing) != 0 {
+	if p == nil || p.role != roleAdopted || p.label != "sh/"+n || p.stop != notStopped || len(s.killing) != 0 {
 		t.Fatalf("tracked %+v, %d planned kills", p, len(s.killing))
 	}
-	closeFds(w)
+	if len(s.adoptions) != 1 || s.adoptions[0].p != p || s.adoptions[0].name != "sh" {
+		t.Fatalf("%d redirections queued", len(s.adoptions))
+	}
+	adoptAll(t, s)
+	expectMessages(t, s, "TS dinit: warning: sh/"+n+": cannot redirect output of PID "+n+": fake: no redirection")
+	sys.Close(w)
 	waitExited(t, pid)
 	s.reap()
 	expectMessages(t, s, "TS dinit: info: sh/"+n+": PID "+n+" finished with status 4")
-	if !s.shutting || s.exitCode != ExitService {
-		t.Fatalf("shutting=%v code=%d", s.shutting, s.exitCode)
+	if !s.stopping() || s.exitCode != ExitService {
+		t.Fatalf("phase=%d code=%d", s.phase, s.exitCode)
 	}
 	runToEnd(t, s) // the sources made for the redirection reach EOF
 }
 
 // During the shutdown every newcomer is terminated, whatever the policy,
-// and the scan runs every scanPeriodShutdown.
+// and the scan runs every timing.scanStopping.
 func TestScanDuringShutdownTerminatesWhateverThePolicy(t *testing.T) {
 	for _, policy := range []Policy{PolicyTerminate, PolicyAdopt, PolicyIgnore} {
 		t.Run(itoa(int(policy)), func(t *testing.T) {
@@ -188,10 +217,10 @@ func TestScanDuringShutdownTerminatesWhateverThePolicy(t *testing.T) {
 			expectMessages(t, s,
 				"TS dinit: warning: sleep/"+n+": terminating reparented child process with PID "+n+": /bin/sleep 1000",
 				"TS dinit: info: sleep/"+n+": sending SIGTERM to PID "+n)
-			if p := s.procs[pid]; p == nil || p.role != roleReparented || !p.termed {
+			if p := s.procs[pid]; p == nil || p.role != roleReparented || p.stop != termSent {
 				t.Fatalf("tracked %+v", p)
 			}
-			if !s.reparent.due.Equal(s.now.Add(scanPeriodShutdown)) {
+			if !s.reparent.due.Equal(s.now.Add(s.timing.scanStopping)) {
 				t.Fatalf("next scan in %v", s.reparent.due.Sub(s.now))
 			}
 			waitExited(t, pid)
@@ -204,6 +233,7 @@ func TestScanDuringShutdownTerminatesWhateverThePolicy(t *testing.T) {
 // Pending PIDs that are no longer listed are dropped; the young ones
 // still listed keep their first-seen time.
 func TestScanDropsVanishedPending(t *testing.T) {
+	t.Parallel()
 	s := newUnitSupervisor(t, Config{Level: LevelDebug})
 	const a, b = 5000001, 5000002 // above any pid_max: never real
 	fakeReparented(t, s, nil, a, b)
@@ -213,14 +243,14 @@ func TestScanDropsVanishedPending(t *testing.T) {
 		t.Fatalf("pending %v", s.reparent.pending)
 	}
 	setChildren(t, s, a)
-	s.now = start.Add(youngAge / 2)
+	s.now = start.Add(s.timing.young / 2)
 	s.reparent.due = s.now // a SIGCHLD, say
 	s.scanIfDue()
 	if len(s.reparent.pending) != 1 || !s.reparent.pending[a].Equal(start) {
 		t.Fatalf("pending %v, want only %d seen at the start", s.reparent.pending, a)
 	}
-	if !s.reparent.due.Equal(start.Add(youngAge)) {
-		t.Fatalf("next scan in %v after the start, want youngAge", s.reparent.due.Sub(start))
+	if !s.reparent.due.Equal(start.Add(s.timing.young)) {
+		t.Fatalf("next scan in %v after the start, want timing.young", s.reparent.due.Sub(start))
 	}
 	setChildren(t, s)
 	s.now = s.reparent.due
@@ -234,6 +264,7 @@ func TestScanDropsVanishedPending(t *testing.T) {
 // Our own processes are in the children list too: never taken for
 // reparented ones.
 func TestScanSkipsOurOwnProcesses(t *testing.T) {
+	t.Parallel()
 	s := newUnitSupervisor(t, Config{Level: LevelDebug})
 	const own = 5000003
 	addRun(s, "web", own)
@@ -251,13 +282,15 @@ func TestScanSkipsOurOwnProcesses(t *testing.T) {
 // A listing that fails (/proc unmounted) is said once, not at every scan;
 // its return is said at info.
 func TestScanReportsAListingErrorOnce(t *testing.T) {
+	t.Parallel()
 	s := newUnitSupervisor(t, Config{Level: LevelInfo})
-	fakeProc(t, nil)
+	s.pidfds = true // the scan does not reap
+	root := fakeProcfs(t, s, nil)
 	s.scanIfDue()
 	expectMessages(t, s, "TS dinit: error: listing child processes: open "+
-		filepath.Join(procRoot, itoa(s.self), "task")+": no such file or directory"+
+		filepath.Join(root, itoa(s.self), "task")+": no such file or directory"+
 		"; reparented processes are not detected until /proc can be read")
-	if !s.reparent.due.Equal(s.now.Add(scanPeriod)) {
+	if !s.reparent.due.Equal(s.now.Add(s.timing.scan)) {
 		t.Fatalf("next scan in %v", s.reparent.due.Sub(s.now))
 	}
 	for range 3 {
@@ -265,7 +298,7 @@ func TestScanReportsAListingErrorOnce(t *testing.T) {
 		s.scanIfDue()
 	}
 	expectMessages(t, s)
-	fakeProc(t, map[string]string{itoa(s.self) + "/task/" + itoa(s.self) + "/children": ""})
+	fakeProcfs(t, s, map[string]string{itoa(s.self) + "/task/" + itoa(s.self) + "/children": ""})
 	s.now = s.reparent.due
 	s.scanIfDue()
 	expectMessages(t, s, "TS dinit: info: listing child processes works again")

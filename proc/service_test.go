@@ -24,6 +24,7 @@ func serviceNames(svcs []*service) []string {
 // files and dangling symlinks are skipped; a symlink to a directory is a
 // service under the link's own name and path.
 func TestDiscoverEntries(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	for _, d := range []string{"b2", "b10", "a_b", "a.b", "a-b", "a", "B", ".hidden", ".dotdir.d", "target"} {
 		if err := os.Mkdir(filepath.Join(dir, d), 0o755); err != nil {
@@ -100,6 +101,7 @@ func TestDiscoverDirectories(t *testing.T) {
 // exists: anything but "does not exist" counts, so that a program we
 // cannot run is reported instead of silently ignored.
 func TestExists(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	file := filepath.Join(dir, "f")
 	if err := os.WriteFile(file, nil, 0o600); err != nil {

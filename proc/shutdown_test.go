@@ -15,6 +15,7 @@ import (
 // one, log programs and terminate programs get nothing; a second shutdown
 // does nothing more.
 func TestShutdownSignalsRunsOnly(t *testing.T) {
+	t.Parallel()
 	s := newUnitSupervisor(t, Config{Level: LevelDebug, KillTimeout: time.Second})
 	a := addRun(s, "a", kid(t, -1, "/bin/sleep", "1000"))
 	b := &service{name: "b", disabled: true}
@@ -31,11 +32,11 @@ func TestShutdownSignalsRunsOnly(t *testing.T) {
 		"TS dinit: info: a/run: sending SIGTERM to PID "+ap,
 		"TS dinit: info: c/run: terminating",
 		"TS dinit: info: c/run: sending SIGTERM to PID "+cp)
-	if !s.shutting || !s.reparent.due.Equal(s.now) || len(s.killing) != 0 {
-		t.Fatalf("shutting=%v scan in %v planned kills %d", s.shutting, s.reparent.due.Sub(s.now), len(s.killing))
+	if s.phase != stopping || !s.reparent.due.Equal(s.now) || len(s.killing) != 0 {
+		t.Fatalf("phase=%d scan in %v planned kills %d", s.phase, s.reparent.due.Sub(s.now), len(s.killing))
 	}
 	for _, p := range []*process{a.run, c.run} {
-		if st := waitEnd(t, p.pid); st.signal != unix.SIGTERM {
+		if st := waitEnd(t, p.pid); st.Signal != unix.SIGTERM {
 			t.Fatalf("%s ended with %v, want SIGTERM", p.label, st)
 		}
 	}
@@ -53,17 +54,18 @@ func TestShutdownSignalsRunsOnly(t *testing.T) {
 // A terminate program that cannot be started: the error, then SIGTERM as
 // if there were none. A dangling symlink counts as no terminate program.
 func TestShutdownTerminateFallsBackToSigterm(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name    string
 		prepare func(dir string) error
 		failure string // "" when the program is not even tried
 	}{
 		{"not executable", func(dir string) error {
-			return os.WriteFile(filepath.Join(dir, "terminate"), []byte("#!/bin/sh\n"), 0o644)
+			return writeProgram(filepath.Join(dir, "terminate"), "#!/bin/sh\n", 0o644)
 		}, "permission denied"},
 		{"a directory", func(dir string) error { return os.Mkdir(filepath.Join(dir, "terminate"), 0o755) }, "permission denied"},
 		{"bad interpreter", func(dir string) error {
-			return os.WriteFile(filepath.Join(dir, "terminate"), []byte("#!/nonexistent/sh\n"), 0o755)
+			return writeProgram(filepath.Join(dir, "terminate"), "#!/nonexistent/sh\n", 0o755)
 		}, "no such file or directory"},
 		{"dangling symlink", func(dir string) error {
 			return os.Symlink(filepath.Join(dir, "nowhere"), filepath.Join(dir, "terminate"))
@@ -87,11 +89,11 @@ func TestShutdownTerminateFallsBackToSigterm(t *testing.T) {
 			}
 			want = append(want, "TS dinit: info: web/run: sending SIGTERM to PID "+r)
 			expectMessages(t, s, want...)
-			if st := waitEnd(t, svc.run.pid); st.signal != unix.SIGTERM {
+			if st := waitEnd(t, svc.run.pid); st.Signal != unix.SIGTERM {
 				t.Fatalf("run ended with %v", st)
 			}
-			if len(s.procs) != 1 || s.out.open != 0 || s.loop.Registered() != 0 {
-				t.Fatalf("%d processes, %d sources, %d registrations left by the failed start", len(s.procs), s.out.open, s.loop.Registered())
+			if len(s.procs) != 1 || s.out.Open() != 0 || s.loop.Registered() != 0 {
+				t.Fatalf("%d processes, %d sources, %d registrations left by the failed start", len(s.procs), s.out.Open(), s.loop.Registered())
 			}
 		})
 	}
@@ -126,7 +128,7 @@ func TestShutdownRunsTerminateWithItsOutput(t *testing.T) {
 		"TS web/term: DINIT_TEST=a b",
 		"TS web/term: PATH=/usr/bin:/bin",
 	})
-	if out := tsRe.ReplaceAllString(string(s.out.stdout.buf), "TS"); out != `{"pid":`+r+`,"pwd":"`+svc.dir+`","service":"web","stage":"term","logged":"TS"}`+"\n" {
+	if out := stdoutText(s); out != `{"pid":`+r+`,"pwd":"`+svc.dir+`","service":"web","stage":"term","logged":"TS"}`+"\n" {
 		t.Fatalf("stdout %q", out)
 	}
 	if s.exitCode != ExitOK {
@@ -137,6 +139,7 @@ func TestShutdownRunsTerminateWithItsOutput(t *testing.T) {
 // Reparented and adopted processes get SIGTERM and a SIGKILL planned at
 // now + KillTimeout; one already terminated is not signalled again.
 func TestShutdownTerminatesReparentedAndAdopted(t *testing.T) {
+	t.Parallel()
 	s := newUnitSupervisor(t, Config{Level: LevelInfo, KillTimeout: 3 * time.Second})
 	mk := func(r role) *process {
 		p := addProc(s, r, "", blockedKid(t, "/bin/sleep", "1000"), nil)
@@ -144,7 +147,7 @@ func TestShutdownTerminatesReparentedAndAdopted(t *testing.T) {
 		return p
 	}
 	rep, adp, done := mk(roleReparented), mk(roleAdopted), mk(roleReparented)
-	done.termed = true
+	done.stop = termSent
 	s.shutdown()
 	want := []string{
 		"TS dinit: info: sleep/" + itoa(rep.pid) + ": sending SIGTERM to PID " + itoa(rep.pid),
@@ -156,8 +159,8 @@ func TestShutdownTerminatesReparentedAndAdopted(t *testing.T) {
 		if got := pendingSignals(t, p.pid); got != sigBit(unix.SIGTERM) {
 			t.Fatalf("%s: pending %#x, want SIGTERM", p.label, got)
 		}
-		if !p.termed || !p.killAt.Equal(s.now.Add(3*time.Second)) || !slices.Contains(s.killing, p) {
-			t.Fatalf("%s: termed=%v kill in %v", p.label, p.termed, p.killAt.Sub(s.now))
+		if p.stop != termSent || !p.killAt.Equal(s.now.Add(3*time.Second)) || !slices.Contains(s.killing, p) {
+			t.Fatalf("%s: stop=%d kill in %v", p.label, p.stop, p.killAt.Sub(s.now))
 		}
 	}
 	if got := pendingSignals(t, done.pid); got != 0 || len(s.killing) != 2 {
@@ -183,14 +186,14 @@ func TestFireKillsAtTheDeadlineOnce(t *testing.T) {
 	s.now = p.killAt.Add(-time.Nanosecond)
 	s.fireKills()
 	expectMessages(t, s, "TS dinit: info: sleep/"+n+": sending SIGTERM to PID "+n)
-	if p.killed {
-		t.Fatal("SIGKILL before the deadline")
+	if p.stop != termSent {
+		t.Fatalf("stop stage %d before the deadline, want termSent", p.stop)
 	}
 	s.now = start.Add(2 * time.Second)
 	s.fireKills()
 	expectMessages(t, s, "TS dinit: info: sleep/"+n+": sending SIGKILL to PID "+n)
-	if !p.killed || len(s.killing) != 1 {
-		t.Fatalf("killed=%v, %d planned", p.killed, len(s.killing))
+	if p.stop != killSent || len(s.killing) != 1 {
+		t.Fatalf("stop=%d, %d planned", p.stop, len(s.killing))
 	}
 	if d := s.deadline(); !d.Equal(s.reparent.due) {
 		t.Fatalf("deadline %v: a SIGKILL sent is no more a timer", d.Sub(s.now))
@@ -210,20 +213,22 @@ func TestFireKillsAtTheDeadlineOnce(t *testing.T) {
 // A planned SIGKILL belongs to a process, not to a PID: once that process
 // is gone, a new process with the same PID is not killed.
 func TestFireKillsNeverHitsAReusedPID(t *testing.T) {
+	t.Parallel()
 	s := newUnitSupervisor(t, Config{Level: LevelInfo})
 	const pid = 5000004 // above any pid_max: no real process gets a signal
-	old := &process{sup: s, pid: pid, pidfd: -1, role: roleReparented, label: "old/5000004", termed: true, killAt: s.now}
+	old := &process{sup: s, pid: pid, pidfd: -1, role: roleReparented, label: "old/5000004", stop: termSent, killAt: s.now}
 	s.killing = []*process{old}
 	addProc(s, roleReparented, "new/5000004", pid, nil)
 	s.fireKills()
 	expectMessages(t, s)
-	if len(s.killing) != 0 || old.killed {
-		t.Fatalf("%d planned, old killed=%v", len(s.killing), old.killed)
+	if len(s.killing) != 0 || old.stop != termSent {
+		t.Fatalf("%d planned, old stop=%d", len(s.killing), old.stop)
 	}
 }
 
 // A signal that cannot be sent is reported; ESRCH (gone already) is not.
 func TestSignalReportsFailures(t *testing.T) {
+	t.Parallel()
 	s := newUnitSupervisor(t, Config{Level: LevelInfo})
 	s.signal(&process{pid: 5000005, pidfd: -1, label: "x/5000005"}, unix.SIGTERM)
 	expectMessages(t, s)
@@ -239,6 +244,7 @@ func TestSignalReportsFailures(t *testing.T) {
 // whose walk changes from run to run: one walk of six entries in 720 is
 // sorted). forward uses the same byPID.
 func TestShutdownAndForwardOrder(t *testing.T) {
+	t.Parallel()
 	s := newUnitSupervisor(t, Config{Level: LevelInfo, KillTimeout: time.Hour})
 	svcs := []*service{addRun(s, "a", blockedKid(t, "/bin/sleep", "1000")), addRun(s, "b", blockedKid(t, "/bin/sleep", "1000"))}
 	var others []*process

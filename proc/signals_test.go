@@ -21,8 +21,8 @@ func TestShutdownSignals(t *testing.T) {
 				"TS dinit: info: got signal "+itoa(int(sig))+", terminating services",
 				"TS dinit: info: web/run: terminating",
 				"TS dinit: info: web/run: sending SIGTERM to PID "+r)
-			if !s.shutting || !s.exitSet || s.exitCode != ExitOK {
-				t.Fatalf("shutting=%v exitSet=%v code=%d", s.shutting, s.exitSet, s.exitCode)
+			if !s.stopping() || s.exitCode != ExitOK {
+				t.Fatalf("phase=%d exitCode=%d", s.phase, s.exitCode)
 			}
 			waitExited(t, web.run.pid)
 			s.reap()
@@ -68,14 +68,14 @@ func TestForwardedSignalsReachTheRun(t *testing.T) {
 			r := itoa(web.run.pid)
 			s.handleSignal(sig)
 			expectMessages(t, s, "TS dinit: info: got signal "+itoa(int(sig))+", forwarding it to running services")
-			if s.shutting || s.exitSet {
+			if s.stopping() || s.exitCode != noReason {
 				t.Fatal("forwarding started the shutdown")
 			}
 			waitExited(t, web.run.pid)
 			s.reap()
 			expectMessages(t, s, "TS dinit: info: web/run: PID "+r+" finished with signal "+itoa(int(sig)))
-			if !s.shutting || s.exitCode != ExitService {
-				t.Fatalf("shutting=%v code=%d", s.shutting, s.exitCode)
+			if !s.stopping() || s.exitCode != ExitService {
+				t.Fatalf("phase=%d code=%d", s.phase, s.exitCode)
 			}
 		})
 	}
@@ -85,6 +85,7 @@ func TestForwardedSignalsReachTheRun(t *testing.T) {
 // and to nothing else: not log or terminate programs, not reparented
 // processes under terminate or ignore.
 func TestForwardReachesRunsAndAdoptedOnly(t *testing.T) {
+	t.Parallel()
 	s := newUnitSupervisor(t, Config{Level: LevelInfo})
 	web := addRun(s, "web", blockedKid(t, "/bin/sleep", "1000"))
 	db := addRun(s, "db", blockedKid(t, "/bin/sleep", "1000"))
@@ -109,15 +110,16 @@ func TestForwardReachesRunsAndAdoptedOnly(t *testing.T) {
 			}
 		}
 	}
-	if s.shutting || s.exitSet || s.reapNeeded {
-		t.Fatalf("shutting=%v exitSet=%v reapNeeded=%v", s.shutting, s.exitSet, s.reapNeeded)
+	if s.stopping() || s.exitCode != noReason || s.reapNeeded {
+		t.Fatalf("phase=%d exitCode=%d reapNeeded=%v", s.phase, s.exitCode, s.reapNeeded)
 	}
 }
 
 // SIGCHLD: a reap and a scan, now; nothing said.
 func TestSigchldAsksForAReapAndAScan(t *testing.T) {
+	t.Parallel()
 	s := newUnitSupervisor(t, Config{Level: LevelDebug})
-	s.reparent.due = s.now.Add(scanPeriod)
+	s.reparent.due = s.now.Add(s.timing.scan)
 	s.handleSignal(unix.SIGCHLD)
 	expectMessages(t, s)
 	if !s.reapNeeded || !s.reparent.due.Equal(s.now) || !s.deadline().Equal(s.now) {
@@ -129,25 +131,27 @@ func TestSigchldAsksForAReapAndAScan(t *testing.T) {
 // default would kill or stop us) are logged at info and ignored: no state
 // changes, nothing forwarded.
 func TestIgnoredSignals(t *testing.T) {
+	t.Parallel()
 	ignored := append([]unix.Signal{unix.SIGALRM, unix.SIGTSTP, unix.SIGTTIN, unix.SIGTTOU, unix.SIGILL, unix.SIGTRAP,
 		unix.SIGABRT, unix.SIGSYS, unix.SIGBUS, unix.SIGFPE, unix.SIGSEGV, unix.SIGXCPU,
 		unix.SIGXFSZ, unix.SIGVTALRM, unix.SIGPWR, unix.SIGIO, 35, 50, 64}, archSignalsForTest()...)
-	s := newUnitSupervisor(t, Config{Level: LevelInfo})
+	// SIGPIPE at debug level only.
+	s := newUnitSupervisor(t, Config{Level: LevelDebug})
+	s.handleSignal(unix.SIGPIPE)
+	expectMessages(t, s, "TS dinit: debug: got signal 13, ignoring it")
+	s = newUnitSupervisor(t, Config{Level: LevelInfo})
 	web := addRun(s, "web", blockedKid(t, "/bin/sleep", "1000"))
 	due := s.reparent.due
 	s.handleSignal(unix.SIGPIPE)
 	expectMessages(t, s)
-	s.cfg.Level, s.out.level = LevelDebug, LevelDebug
-	s.handleSignal(unix.SIGPIPE)
-	expectMessages(t, s, "TS dinit: debug: got signal 13, ignoring it")
 	var want []string
 	for _, sig := range ignored {
 		s.handleSignal(sig)
 		want = append(want, "TS dinit: info: got signal "+itoa(int(sig))+", ignoring it")
 	}
 	expectMessages(t, s, want...)
-	if s.shutting || s.exitSet || s.reapNeeded || !s.reparent.due.Equal(due) {
-		t.Fatalf("shutting=%v exitSet=%v reapNeeded=%v scan moved by %v", s.shutting, s.exitSet, s.reapNeeded, s.reparent.due.Sub(due))
+	if s.stopping() || s.exitCode != noReason || s.reapNeeded || !s.reparent.due.Equal(due) {
+		t.Fatalf("phase=%d exitCode=%d reapNeeded=%v scan moved by %v", s.phase, s.exitCode, s.reapNeeded, s.reparent.due.Sub(due))
 	}
 	if got := pendingSignals(t, web.run.pid); got != 0 {
 		t.Fatalf("run was sent %#x", got)
@@ -161,6 +165,7 @@ func TestIgnoredSignals(t *testing.T) {
 // nor can 32 to 34 (loop.NewSignals ignores them). Each is handled the way
 // the README's table says.
 func TestCaughtSignalsAndWhatEachDoes(t *testing.T) {
+	t.Parallel()
 	want := map[unix.Signal]string{
 		unix.SIGTERM: "shutdown", unix.SIGINT: "shutdown", unix.SIGQUIT: "shutdown",
 		unix.SIGHUP: "forward", unix.SIGUSR1: "forward", unix.SIGUSR2: "forward", unix.SIGWINCH: "forward",
@@ -184,7 +189,7 @@ func TestCaughtSignalsAndWhatEachDoes(t *testing.T) {
 		s.handleSignal(sig)
 		msgs := messages(s)
 		switch n := itoa(int(sig)); {
-		case s.shutting && slices.Equal(msgs, []string{"TS dinit: info: got signal " + n + ", terminating services"}):
+		case s.stopping() && slices.Equal(msgs, []string{"TS dinit: info: got signal " + n + ", terminating services"}):
 			got[sig] = "shutdown"
 		case slices.Equal(msgs, []string{"TS dinit: info: got signal " + n + ", forwarding it to running services"}):
 			got[sig] = "forward"

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/dinit-dev/dinit/proc/internal/sys"
 )
 
 // procLink reads a link of the real /proc (fd/N, cwd).
@@ -83,7 +85,7 @@ func startDir(t *testing.T, s *Supervisor, dir string) []*service {
 		t.Fatal(err)
 	}
 	s.services = svcs
-	s.startAll()
+	startAll(s)
 	return svcs
 }
 
@@ -98,7 +100,7 @@ func TestStartAllOrderDescriptorsDirectoriesEnvironment(t *testing.T) {
 	s := newUnitSupervisor(t, Config{Level: LevelInfo})
 	killProcsAtEnd(t, s)
 	s.env = []string{"DINIT_TEST=x y", "PATH=/usr/bin:/bin"}
-	markInheritedCloexec() // as Run does: nothing the test process inherited may leak
+	sys.MarkInheritedCloexec() // as Run does: nothing the test process inherited may leak
 	svcs := startDir(t, s, dir)
 	if len(svcs) != 2 || svcs[0].run == nil || svcs[0].log == nil || svcs[1].run == nil {
 		t.Fatalf("started: %q", messages(s))
@@ -126,8 +128,8 @@ func TestStartAllOrderDescriptorsDirectoriesEnvironment(t *testing.T) {
 	if s.pidfds {
 		wantReg += 3
 	}
-	if s.out.open != 5 || s.loop.Registered() != wantReg {
-		t.Fatalf("%d sources, %d registrations, want 5, %d", s.out.open, s.loop.Registered(), wantReg)
+	if s.out.Open() != 5 || s.loop.Registered() != wantReg {
+		t.Fatalf("%d sources, %d registrations, want 5, %d", s.out.Open(), s.loop.Registered(), wantReg)
 	}
 	for _, p := range []*process{a, l, b} {
 		waitExec(t, p.pid, "sleep")
@@ -181,7 +183,7 @@ func TestServiceOutputIsAttributed(t *testing.T) {
 	svcs := startDir(t, s, dir)
 	a, l, b := itoa(svcs[0].run.pid), itoa(svcs[0].log.pid), itoa(svcs[1].run.pid)
 	runToEnd(t, s)
-	out := strings.Split(strings.TrimSuffix(tsRe.ReplaceAllString(string(s.out.stdout.buf), "TS"), "\n"), "\n")
+	out := strings.Split(strings.TrimSuffix(stdoutText(s), "\n"), "\n")
 	slices.Sort(out)
 	sameLines(t, "stdout (sorted)", out, []string{
 		`{"b":2,"service":"b","stage":"run","logged":"TS"}`,
@@ -209,8 +211,8 @@ func TestServiceOutputIsAttributed(t *testing.T) {
 		"TS dinit: info: b/run: PID " + b + " finished and disabled itself",
 		"TS dinit: warning: b/run: not JSON stdout: not json",
 	})
-	if s.shutting || s.exitSet || !svcs[0].disabled || !svcs[1].disabled {
-		t.Fatalf("shutting=%v exitSet=%v", s.shutting, s.exitSet)
+	if s.stopping() || s.exitCode != noReason || !svcs[0].disabled || !svcs[1].disabled {
+		t.Fatalf("phase=%d exitCode=%d", s.phase, s.exitCode)
 	}
 }
 
@@ -236,8 +238,8 @@ func TestStartFailureStopsEarlierServicesAndSkipsLaterOnes(t *testing.T) {
 		"TS dinit: error: b/run: error running: fork/exec "+filepath.Join(dir, "b", "run")+": permission denied",
 		"TS dinit: info: a/run: terminating",
 		"TS dinit: info: a/run: sending SIGTERM to PID "+a)
-	if s.exitCode != ExitFailure || !s.shutting || svcs[1].run != nil || svcs[2].run != nil {
-		t.Fatalf("code=%d shutting=%v", s.exitCode, s.shutting)
+	if s.exitCode != ExitFailure || !s.stopping() || svcs[1].run != nil || svcs[2].run != nil {
+		t.Fatalf("code=%d phase=%d", s.exitCode, s.phase)
 	}
 	runToEnd(t, s)
 	expectMessages(t, s, "TS dinit: info: a/run: PID "+a+" finished with signal 15")
@@ -259,11 +261,11 @@ func TestLogProgramNotExecutable(t *testing.T) {
 	expectMessages(t, s,
 		"TS dinit: info: web/log: starting",
 		"TS dinit: error: web/log: error running: fork/exec "+filepath.Join(dir, "web", "log", "run")+": permission denied")
-	if svcs[0].run != nil || svcs[0].log != nil || len(s.procs) != 0 || s.out.open != 0 || s.loop.Registered() != 0 {
-		t.Fatalf("run=%v log=%v procs=%d open=%d registered=%d", svcs[0].run, svcs[0].log, len(s.procs), s.out.open, s.loop.Registered())
+	if svcs[0].run != nil || svcs[0].log != nil || len(s.procs) != 0 || s.out.Open() != 0 || s.loop.Registered() != 0 {
+		t.Fatalf("run=%v log=%v procs=%d open=%d registered=%d", svcs[0].run, svcs[0].log, len(s.procs), s.out.Open(), s.loop.Registered())
 	}
-	if s.exitCode != ExitFailure || !s.shutting {
-		t.Fatalf("code=%d shutting=%v", s.exitCode, s.shutting)
+	if s.exitCode != ExitFailure || !s.stopping() {
+		t.Fatalf("code=%d phase=%d", s.exitCode, s.phase)
 	}
 }
 
@@ -314,8 +316,8 @@ func TestServiceWithoutRun(t *testing.T) {
 	expectMessages(t, s,
 		"TS dinit: info: web/run: starting",
 		"TS dinit: error: web/run: error running: fork/exec "+filepath.Join(dir, "web", "run")+": no such file or directory")
-	if s.exitCode != ExitFailure || !s.shutting || s.out.open != 0 || len(s.procs) != 0 {
-		t.Fatalf("code=%d shutting=%v open=%d procs=%d", s.exitCode, s.shutting, s.out.open, len(s.procs))
+	if s.exitCode != ExitFailure || !s.stopping() || s.out.Open() != 0 || len(s.procs) != 0 {
+		t.Fatalf("code=%d phase=%d open=%d procs=%d", s.exitCode, s.phase, s.out.Open(), len(s.procs))
 	}
 }
 
@@ -326,7 +328,7 @@ func TestServiceOutputWithoutJSON(t *testing.T) {
 	killProcsAtEnd(t, s)
 	startDir(t, s, dir)
 	runToEnd(t, s)
-	if out := tsRe.ReplaceAllString(string(s.out.stdout.buf), "TS"); out != "TS web/run: {\"a\":1}\nTS web/run: plain\n" {
+	if out := stdoutText(s); out != "TS web/run: {\"a\":1}\nTS web/run: plain\n" {
 		t.Fatalf("stdout %q", out)
 	}
 	expectMessages(t, s, "TS web/run: err")

@@ -14,25 +14,29 @@ import (
 	"unsafe"
 
 	"github.com/dinit-dev/dinit/loop"
+	"github.com/dinit-dev/dinit/proc/internal/sys"
 	"golang.org/x/sys/unix"
 )
 
 // Helpers shared by the supervisor tests (supervisor_test.go, reap_test.go,
 // reparent_test.go, shutdown_test.go, signals_test.go, start_test.go). The
 // Supervisor itself comes from newUnitSupervisor (supervisor_unit_test.go):
-// a real loop, buffer-only sinks, no signal source. Tests that reap must not
-// run in parallel: reap() waits for any child of the test process.
+// a real loop, a real relay on two files, no signal source. Tests that reap
+// (reap, turn, runToEnd), read the real /proc list of our children, ask
+// whether we have any child, or count our descriptors must not run in
+// parallel: those see every child and descriptor of the test process.
+// The others call t.Parallel.
 
 // kid starts argv as a child of the test process, stdin on the given fd
 // (-1: /dev/null), stdout and stderr on /dev/null, and makes sure it is
 // gone at the end of the test.
 func kid(t *testing.T, stdin int, argv ...string) int {
 	t.Helper()
-	devnull, err := openDevNull()
+	devnull, err := sys.OpenDevNull()
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer closeFds(devnull)
+	defer sys.Close(devnull)
 	if stdin < 0 {
 		stdin = devnull
 	}
@@ -77,7 +81,7 @@ func killProcsAtEnd(t *testing.T, s *Supervisor) {
 			killChild(pid)
 			if p.pidfd >= 0 {
 				_ = s.loop.Remove(p.tok)
-				closeFds(p.pidfd)
+				sys.Close(p.pidfd)
 			}
 		}
 	})
@@ -92,7 +96,7 @@ func waitExited(t *testing.T, pid int) {
 		if err := unix.Waitid(unix.P_PID, pid, &info, unix.WEXITED|unix.WNOHANG|unix.WNOWAIT, nil); err != nil {
 			t.Fatalf("waiting for PID %d: %v", pid, err)
 		}
-		if siginfoPID(&info) == pid {
+		if sys.ChildPID(&info) == pid {
 			return
 		}
 		if time.Now().After(deadline) {
@@ -105,7 +109,7 @@ func waitExited(t *testing.T, pid int) {
 // waitExec waits (bounded) until pid runs the program named name: until
 // its command line (set up last by exec, after the close-on-exec fds are
 // closed and the new environment is in place) starts with it. It reads the
-// real /proc, whatever procRoot points at.
+// real /proc, whatever the supervisor's procfs is.
 func waitExec(t *testing.T, pid int, name string) {
 	t.Helper()
 	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(time.Millisecond) {
@@ -221,34 +225,6 @@ func sameLines(t *testing.T, what string, got, want []string) {
 	}
 }
 
-// fileSinks points the supervisor's sinks at files (turn() and finish()
-// write out what they buffer) and returns readers of what was written,
-// timestamps normalised.
-func fileSinks(t *testing.T, s *Supervisor) (stdout, stderr func() string) {
-	t.Helper()
-	dir := t.TempDir()
-	read := func(f *os.File) func() string {
-		return func() string {
-			b, err := os.ReadFile(f.Name())
-			if err != nil {
-				t.Fatal(err)
-			}
-			return tsRe.ReplaceAllString(string(b), "TS")
-		}
-	}
-	outF, err := os.Create(filepath.Join(dir, "stdout"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	errF, err := os.Create(filepath.Join(dir, "stderr"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { outF.Close(); errF.Close() })
-	s.out.stdout.fd, s.out.stderr.fd = int(outF.Fd()), int(errF.Fd())
-	return read(outF), read(errF)
-}
-
 func itoa(n int) string { return strconv.Itoa(n) }
 
 // Poll reads the zero time as "no timeout". Before the first scan (a fresh
@@ -260,6 +236,7 @@ func itoa(n int) string { return strconv.Itoa(n) }
 // binary: `dinit >out 2>err` with a silent service that leaves an orphan
 // showed no line and no scan for as long as it ran).
 func TestDeadlineIsBoundedBeforeTheFirstScan(t *testing.T) {
+	t.Parallel()
 	s := newUnitSupervisor(t, Config{Level: LevelInfo})
 	killProcsAtEnd(t, s)
 	dir := writeService(t, map[string]string{"web/run": "#!/bin/sh\nexec sleep 1000\n"})
@@ -268,7 +245,7 @@ func TestDeadlineIsBoundedBeforeTheFirstScan(t *testing.T) {
 		t.Fatal(err)
 	}
 	s.services = svcs
-	s.startAll()
+	startAll(s)
 	if svcs[0].run == nil {
 		t.Fatalf("not started: %q", messages(s))
 	}
@@ -276,22 +253,75 @@ func TestDeadlineIsBoundedBeforeTheFirstScan(t *testing.T) {
 	if !d.Before(loop.Never) {
 		t.Fatal("deadline() is loop.Never: the first Poll waits without a timeout")
 	}
-	if d.After(s.now.Add(scanPeriod)) {
+	if d.After(s.now.Add(s.timing.scan)) {
 		t.Fatalf("deadline %v after now: later than the scan period", d.Sub(s.now))
 	}
 }
 
+// relaySinkHigh is the relay's backpressure threshold (relay/sink.go): above it
+// buffered, no source is read.
+const relaySinkHigh = 256 << 10
+
+// A source with data: the loop must not wait. Under backpressure (our
+// stdout is a pipe nobody reads, full, and the sink holds relaySinkHigh) the
+// ready source may not be read: the loop waits for its timers (and the
+// sink's EPOLLOUT) instead; once the pipe is read, the source is served.
 func TestDeadlineIsNowWithWorkToDo(t *testing.T) {
-	s := newUnitSupervisor(t, Config{})
+	t.Parallel()
+	outR, outW := testPipe(t)
+	s := newUnitSupervisorOut(t, Config{}, outW)
 	s.reparent.due = s.now.Add(time.Hour)
-	src := testSource(s.out, "web", "run", true)
-	s.out.markReady(src)
+	src, w, err := s.out.NewSource("web", "run", true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { sys.Close(w); src.Close() })
+	if err := unix.SetNonblock(w, true); err != nil {
+		t.Fatal(err)
+	}
+	line := []byte(strings.Repeat("x", 4095) + "\n")
+	// fill writes lines into the service's pipe until it is full.
+	fill := func() {
+		for {
+			if _, err := unix.Write(w, line); err != nil {
+				return // EAGAIN: full (a line is never cut: 4 KiB is PIPE_BUF)
+			}
+		}
+	}
+	if _, err := unix.Write(w, line); err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(5 * time.Second); !s.out.HasReady(); {
+		if time.Now().After(deadline) {
+			t.Fatal("the source never became ready")
+		}
+		if _, err := s.loop.Poll(time.Now().Add(20 * time.Millisecond)); err != nil {
+			t.Fatal(err)
+		}
+	}
 	if d := s.deadline(); !d.Equal(s.now) {
 		t.Fatalf("a source is ready: deadline %v after now", d.Sub(s.now))
 	}
-	// Backpressure: the ready source may not be read now; wait for the
-	// sinks instead.
-	s.out.stdout.buf = make([]byte, sinkHigh)
+	for deadline := time.Now().Add(10 * time.Second); s.out.Pending() < relaySinkHigh; {
+		if time.Now().After(deadline) {
+			t.Fatalf("no backpressure: %d bytes pending", s.out.Pending())
+		}
+		fill()
+		if _, err := s.loop.Poll(s.now); err != nil {
+			t.Fatal(err)
+		}
+		for s.out.HasReady() {
+			s.out.ReadTurn()
+		}
+		s.out.Flush()
+	}
+	fill()
+	if _, err := s.loop.Poll(s.now); err != nil {
+		t.Fatal(err)
+	}
+	if s.out.HasReady() {
+		t.Fatal("backpressured: a source may still be read")
+	}
 	if d := s.deadline(); !d.Equal(s.reparent.due) {
 		t.Fatalf("backpressured: deadline %v after now, want the scan's", d.Sub(s.now))
 	}
@@ -299,16 +329,51 @@ func TestDeadlineIsNowWithWorkToDo(t *testing.T) {
 	if d := s.deadline(); !d.Equal(s.now) {
 		t.Fatalf("reap needed: deadline %v after now", d.Sub(s.now))
 	}
+	s.reapNeeded = false
+	// Our stdout's reader catches up: the source held back is read again.
+	if err := unix.SetNonblock(outR, true); err != nil {
+		t.Fatal(err)
+	}
+	buf := make([]byte, 64<<10)
+	for deadline := time.Now().Add(5 * time.Second); !s.out.HasReady(); {
+		if time.Now().After(deadline) {
+			t.Fatalf("the source was not served once stdout was read: %d bytes pending", s.out.Pending())
+		}
+		for {
+			if n, _ := unix.Read(outR, buf); n <= 0 {
+				break
+			}
+		}
+		if _, err := s.loop.Poll(time.Now().Add(20 * time.Millisecond)); err != nil {
+			t.Fatal(err)
+		}
+		s.out.Flush()
+	}
+	if d := s.deadline(); !d.Equal(s.now) {
+		t.Fatalf("stdout drained: deadline %v after now", d.Sub(s.now))
+	}
+}
+
+// testPipe is a blocking close-on-exec pipe, closed at the end of the test.
+func testPipe(t *testing.T) (r, w int) {
+	t.Helper()
+	r, w, err := sys.PlainPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { sys.Close(r, w) })
+	return r, w
 }
 
 // The earliest of the scan, the SIGKILLs not yet sent and the log graces.
 func TestDeadlineIsTheEarliestTimer(t *testing.T) {
+	t.Parallel()
 	s := newUnitSupervisor(t, Config{})
 	now := s.now
 	s.reparent.due = now.Add(time.Second)
 	s.killing = []*process{
-		{killAt: now.Add(300 * time.Millisecond)},
-		{killAt: now.Add(time.Millisecond), killed: true}, // sent: no more timer
+		{stop: termSent, killAt: now.Add(300 * time.Millisecond)},
+		{stop: killSent, killAt: now.Add(time.Millisecond)}, // sent: no more timer
 	}
 	s.logWaits = []*service{{logEndDue: now.Add(500 * time.Millisecond)}, {logEndDue: now.Add(400 * time.Millisecond)}}
 	steps := []struct {
@@ -316,11 +381,12 @@ func TestDeadlineIsTheEarliestTimer(t *testing.T) {
 		want   time.Duration
 	}{
 		{func() {}, 300 * time.Millisecond},
-		{func() { s.killing[0].killed = true }, 400 * time.Millisecond},
+		{func() { s.killing[0].stop = killSent }, 400 * time.Millisecond},
 		{func() { s.logWaits = s.logWaits[:1] }, 500 * time.Millisecond},
 		{func() { s.logWaits = nil }, time.Second},
 		{func() { s.reparent.due = now.Add(50 * time.Millisecond) }, 50 * time.Millisecond},
 		{func() { s.logWaits = []*service{{logEndDue: now.Add(time.Millisecond)}} }, time.Millisecond},
+		{func() { s.sweep.stage, s.sweep.killAt = termSent, now.Add(time.Microsecond) }, time.Microsecond},
 	}
 	for i, st := range steps {
 		st.change()
@@ -330,25 +396,52 @@ func TestDeadlineIsTheEarliestTimer(t *testing.T) {
 	}
 }
 
+func TestEarliest(t *testing.T) {
+	t.Parallel()
+	t0 := time.Date(2026, 11, 29, 9, 0, 0, 0, time.UTC)
+	at := func(d time.Duration) time.Time { return t0.Add(d) }
+	tests := []struct {
+		d    time.Time
+		more []time.Time
+		want time.Time
+	}{
+		{at(0), nil, at(0)},
+		{loop.Never, nil, loop.Never},
+		{at(time.Second), []time.Time{at(2 * time.Second), at(time.Millisecond)}, at(time.Millisecond)},
+		{at(time.Second), []time.Time{loop.Never, at(3 * time.Second)}, at(time.Second)},
+		{loop.Never, []time.Time{loop.Never, at(-time.Hour), at(time.Hour)}, at(-time.Hour)},
+		{at(5), []time.Time{at(5)}, at(5)},
+	}
+	for i, tt := range tests {
+		if got := earliest(tt.d, tt.more...); !got.Equal(tt.want) {
+			t.Errorf("case %d: earliest = %v, want %v", i, got, tt.want)
+		}
+	}
+}
+
 // An ended child not yet reaped keeps us from exiting; once reaped, we may.
-func TestAllEndedWaitsForAZombie(t *testing.T) {
+func TestExitWaitsForAZombie(t *testing.T) {
 	s := newUnitSupervisor(t, Config{Level: LevelInfo})
 	pid := kid(t, -1, "/bin/true")
 	waitExited(t, pid)
+	s.phase = stopping
 	s.reparent.due = s.now.Add(time.Hour)
-	if s.allEnded() {
-		t.Fatal("ended with a zombie child")
+	s.exitIfAllEnded()
+	if s.phase != stopping {
+		t.Fatal("exiting with a zombie child")
 	}
 	if !s.reapNeeded || !s.reparent.due.Equal(s.now) {
 		t.Fatalf("no reap or scan asked for: reapNeeded=%v due in %v", s.reapNeeded, s.reparent.due.Sub(s.now))
 	}
 	s.reap()
+	s.exitIfAllEnded()
 	n := itoa(pid)
 	expectMessages(t, s,
 		"TS dinit: warning: true/"+n+": reaping process with PID "+n,
-		"TS dinit: info: true/"+n+": PID "+n+" finished with status 0")
-	if !s.allEnded() {
-		t.Fatal("not ended with nothing left")
+		"TS dinit: info: true/"+n+": PID "+n+" finished with status 0",
+		"TS dinit: info: dinit exiting with status 0")
+	if s.phase != exiting || !s.done() {
+		t.Fatalf("phase %d, done=%v with nothing left", s.phase, s.done())
 	}
 }
 
@@ -365,28 +458,27 @@ func TestTurnRunsServicesToTheEnd(t *testing.T) {
 	})
 	s := newUnitSupervisor(t, Config{Dir: dir, Level: LevelInfo, JSON: true, KillTimeout: time.Second})
 	killProcsAtEnd(t, s)
-	stdout, stderr := fileSinks(t, s)
 	svcs, err := discover(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
 	s.services = svcs
-	s.startAll()
+	startAll(s)
 	a, b, bl := svcs[0].run.pid, svcs[1].run.pid, svcs[1].log.pid
 	deadline := time.Now().Add(10 * time.Second)
 	for !s.done() {
 		if time.Now().After(deadline) {
-			t.Fatalf("not done after 10 s:\n%s", stderr())
+			t.Fatalf("not done after 10 s:\n%s", strings.Join(messages(s), "\n"))
 		}
 		s.turn()
 	}
-	if s.exitCode != ExitService {
-		t.Fatalf("exit code %d, want %d", s.exitCode, ExitService)
+	if s.code() != ExitService {
+		t.Fatalf("exit code %d, want %d", s.code(), ExitService)
 	}
-	if got := stdout(); got != `{"b":1,"service":"b","stage":"run","logged":"TS"}`+"\n" {
+	if got := stdoutText(s); got != `{"b":1,"service":"b","stage":"run","logged":"TS"}`+"\n" {
 		t.Fatalf("stdout %q", got)
 	}
-	lines := strings.Split(strings.TrimSuffix(stderr(), "\n"), "\n")
+	lines := messages(s)
 	m := regexp.MustCompile(`a/term: running with PID (\d+)`).FindStringSubmatch(strings.Join(lines, "\n"))
 	if m == nil {
 		t.Fatalf("no terminate program started:\n%s", strings.Join(lines, "\n"))
@@ -422,8 +514,8 @@ func TestTurnRunsServicesToTheEnd(t *testing.T) {
 	if !(at(want[7]) < at(want[2]) && at(want[2]) < at(want[5]) && at(want[5]) < at(want[4])) {
 		t.Fatalf("out of order:\n%s", strings.Join(lines, "\n"))
 	}
-	if len(s.procs) != 0 || s.out.open != 0 || s.loop.Registered() != 0 {
-		t.Fatalf("left: %d processes, %d sources, %d registrations", len(s.procs), s.out.open, s.loop.Registered())
+	if len(s.procs) != 0 || s.out.Open() != 0 || s.loop.Registered() != 0 {
+		t.Fatalf("left: %d processes, %d sources, %d registrations", len(s.procs), s.out.Open(), s.loop.Registered())
 	}
 }
 
@@ -431,16 +523,16 @@ func TestTurnRunsServicesToTheEnd(t *testing.T) {
 // the planned path: exit code 1, shutdown, the exit message.
 func TestTurnSurvivesAPollFailure(t *testing.T) {
 	// loop.New takes the lowest free descriptor: find it first.
-	fd, err := openDevNull()
+	fd, err := sys.OpenDevNull()
 	if err != nil {
 		t.Fatal(err)
 	}
-	closeFds(fd)
+	sys.Close(fd)
 	s := newUnitSupervisor(t, Config{Level: LevelInfo})
 	if target, _ := os.Readlink("/proc/self/fd/" + itoa(fd)); target != "anon_inode:[eventpoll]" {
 		t.Skipf("the loop did not get fd %d (%s)", fd, target)
 	}
-	devnull, err := openDevNull()
+	devnull, err := sys.OpenDevNull()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -449,40 +541,39 @@ func TestTurnSurvivesAPollFailure(t *testing.T) {
 	if err := unix.Dup3(devnull, fd, unix.O_CLOEXEC); err != nil {
 		t.Fatal(err)
 	}
-	closeFds(devnull)
-	_, stderr := fileSinks(t, s)
+	sys.Close(devnull)
 	s.turn()
-	if got := stderr(); got != "TS dinit: error: waiting for events: invalid argument\n"+
-		"TS dinit: info: dinit exiting with status 1\n" {
-		t.Fatalf("stderr %q", got)
-	}
-	if !s.shutting || s.exitCode != ExitFailure || !s.done() {
-		t.Fatalf("shutting=%v code=%d done=%v", s.shutting, s.exitCode, s.done())
+	expectMessages(t, s,
+		"TS dinit: error: waiting for events: epoll_wait: invalid argument",
+		"TS dinit: info: dinit exiting with status 1")
+	if !s.stopping() || s.code() != ExitFailure || !s.done() {
+		t.Fatalf("phase=%d code=%d done=%v", s.phase, s.code(), s.done())
 	}
 }
 
 func TestFinishWritesTheExitMessage(t *testing.T) {
+	t.Parallel()
 	s := newUnitSupervisor(t, Config{Level: LevelInfo})
-	_, stderr := fileSinks(t, s)
-	s.out.warnf("no services found, exiting")
+	s.out.Warnf("no services found, exiting")
 	if code := s.finish(ExitOK); code != ExitOK {
 		t.Fatalf("finish returned %d", code)
 	}
-	if got := stderr(); got != "TS dinit: warning: no services found, exiting\nTS dinit: info: dinit exiting with status 0\n" {
-		t.Fatalf("stderr %q", got)
-	}
-	if !s.exiting || !s.done() || s.exitCode != ExitOK {
-		t.Fatalf("exiting=%v done=%v code=%d", s.exiting, s.done(), s.exitCode)
+	expectMessages(t, s,
+		"TS dinit: warning: no services found, exiting",
+		"TS dinit: info: dinit exiting with status 0")
+	if s.phase != exiting || !s.done() || s.code() != ExitOK {
+		t.Fatalf("phase=%d done=%v code=%d", s.phase, s.done(), s.code())
 	}
 	// At level error, nothing is said, and finish still returns the code.
 	s = newUnitSupervisor(t, Config{Level: LevelError})
-	_, stderr = fileSinks(t, s)
-	if code := s.finish(ExitFailure); code != ExitFailure || stderr() != "" {
-		t.Fatalf("finish returned %d and wrote %q", code, stderr())
+	if code := s.finish(ExitFailure); code != ExitFailure || s.code() != ExitFailure {
+		t.Fatalf("finish returned %d, code %d", code, s.code())
 	}
+	expectMessages(t, s)
 }
 
 func TestTickSetsTheClockOfEveryLine(t *testing.T) {
+	t.Parallel()
 	s := newUnitSupervisor(t, Config{Level: LevelInfo})
 	before := time.Now()
 	s.tick()
@@ -490,44 +581,97 @@ func TestTickSetsTheClockOfEveryLine(t *testing.T) {
 		t.Fatalf("now %v", s.now)
 	}
 	want := s.now.UTC().Format("2006-01-02T15:04:05.000Z")
-	if got := string(s.out.clock.Bytes()); got != want {
-		t.Fatalf("clock %q, want %q", got, want)
-	}
-	s.out.infof("x")
-	if got := string(s.out.stderr.buf); got != want+" dinit: info: x\n" {
-		t.Fatalf("line %q", got)
+	s.out.Infof("x")
+	if got := written(s, true); got != want+" dinit: info: x\n" {
+		t.Fatalf("line %q, want the time %s", got, want)
 	}
 }
 
 // PID 1 is a reaper already: nothing to register, nothing said.
 func TestBecomeSubreaperAsPID1(t *testing.T) {
+	t.Parallel()
 	s := newUnitSupervisor(t, Config{Level: LevelDebug})
 	s.self = 1
 	s.becomeSubreaper()
 	expectMessages(t, s)
 }
 
+// A fresh supervisor has no reason to exit (code 0 if it ended now); the
+// first reason recorded is the code, whatever comes after.
 func TestRecordExitKeepsTheFirstReason(t *testing.T) {
+	t.Parallel()
 	s := newUnitSupervisor(t, Config{})
-	if s.exitSet || s.exitCode != 0 {
-		t.Fatal("a fresh supervisor has a reason")
+	if s.exitCode != noReason || s.code() != ExitOK {
+		t.Fatalf("a fresh supervisor: exitCode %d, code %d", s.exitCode, s.code())
 	}
 	s.recordExit(ExitService)
 	s.recordExit(ExitOK)
 	s.recordExit(ExitFailure)
-	if !s.exitSet || s.exitCode != ExitService {
-		t.Fatalf("code %d, want %d", s.exitCode, ExitService)
+	if s.exitCode != ExitService || s.code() != ExitService {
+		t.Fatalf("exitCode %d, code %d, want %d", s.exitCode, s.code(), ExitService)
+	}
+	// ExitOK is a reason too: a later failure does not replace it.
+	s = newUnitSupervisor(t, Config{})
+	s.recordExit(ExitOK)
+	s.recordExit(ExitService)
+	if s.code() != ExitOK {
+		t.Fatalf("code %d after OK then a failure, want %d", s.code(), ExitOK)
 	}
 }
 
-// The loop handlers only record: the turn acts on them, in order.
+// The loop handlers only record: the turn acts on them, in order. (The
+// sinks' handler is the relay's, tested there.)
 func TestEventHandlersOnlyRecord(t *testing.T) {
+	t.Parallel()
 	s := newUnitSupervisor(t, Config{Level: LevelDebug})
 	(&process{sup: s}).Event(unix.EPOLLIN)
 	signalHandler{s}.Event(unix.EPOLLIN)
-	sk := &sink{}
-	sk.Event(unix.EPOLLOUT)
-	if !s.reapNeeded || !s.sigSeen || !sk.writable || len(s.out.stderr.buf) != 0 {
-		t.Fatalf("reapNeeded=%v sigSeen=%v writable=%v", s.reapNeeded, s.sigSeen, sk.writable)
+	if !s.reapNeeded || !s.sigSeen || s.out.Pending() != 0 {
+		t.Fatalf("reapNeeded=%v sigSeen=%v pending=%d", s.reapNeeded, s.sigSeen, s.out.Pending())
+	}
+	expectMessages(t, s)
+}
+
+// The phase only moves forward, each step once: running (a turn with
+// nothing left does not exit), stopping at the first reason (a second
+// shutdown does nothing), exiting at the first turn that finds everything
+// ended; then done, with every byte out. Nothing moves it back.
+func TestPhaseMovesForwardOnce(t *testing.T) {
+	t.Parallel()
+	s := newUnitSupervisor(t, Config{Level: LevelInfo})
+	fakeReparented(t, s, nil) // no child: the scans see none, and do not reap
+	if s.phase != running || s.stopping() || s.done() {
+		t.Fatalf("fresh: phase=%d stopping=%v done=%v", s.phase, s.stopping(), s.done())
+	}
+	s.turn()
+	if s.phase != running {
+		t.Fatalf("a turn with nothing running: phase %d, want running", s.phase)
+	}
+	web := addRun(s, "web", 5000008) // no such process: signals to it are no failure
+	s.shutdown()
+	s.shutdown()
+	expectMessages(t, s,
+		"TS dinit: info: web/run: terminating",
+		"TS dinit: info: web/run: sending SIGTERM to PID 5000008")
+	if s.phase != stopping || !s.stopping() {
+		t.Fatalf("after the shutdown: phase %d", s.phase)
+	}
+	s.turn()
+	if s.phase != stopping {
+		t.Fatalf("a turn with a process left: phase %d", s.phase)
+	}
+	s.ended(web.run, sys.ExitStatus{Signal: unix.SIGTERM})
+	s.turn()
+	expectMessages(t, s,
+		"TS dinit: info: web/run: PID 5000008 finished with signal 15",
+		"TS dinit: info: dinit exiting with status 0")
+	if s.phase != exiting || !s.stopping() || !s.done() || s.code() != ExitOK {
+		t.Fatalf("phase=%d done=%v code=%d", s.phase, s.done(), s.code())
+	}
+	s.shutdown()
+	s.handleSignal(unix.SIGTERM)
+	expectMessages(t, s, "TS dinit: info: got signal 15, already terminating services")
+	if s.phase != exiting || s.code() != ExitOK {
+		t.Fatalf("after exiting: phase=%d code=%d", s.phase, s.code())
 	}
 }

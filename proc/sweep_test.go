@@ -1,75 +1,66 @@
 package proc
 
 import (
-	"errors"
-	"os"
-	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/dinit-dev/dinit/loop"
+	"github.com/dinit-dev/dinit/proc/internal/sys"
 )
 
-// /proc is ours when /proc/self names us; a procfs of another PID
-// namespace (uncovered by an unmount) is refused, and so is one without
-// /proc/self; nothing is described from it.
-func TestOwnProc(t *testing.T) {
-	fakeProc(t, map[string]string{"7/cmdline": "/bin/other\x00"})
-	if err := ownProc(os.Getpid()); err != nil {
-		t.Fatalf("our own: %v", err)
-	}
-	if err := ownProc(1); !errors.Is(err, errForeignProc) {
-		t.Fatalf("another namespace's: %v", err)
-	}
-	if c, n := describe(7); c != "/bin/other" || n != "other" {
-		t.Fatalf("describe(7) = %q, %q", c, n)
-	}
-	if err := os.Remove(filepath.Join(procRoot, "self")); err != nil {
-		t.Fatal(err)
-	}
-	if err := ownProc(os.Getpid()); err == nil {
-		t.Fatal("no /proc/self: accepted")
-	}
-	if c, n := describe(7); c != "" || n != "unknown" {
-		t.Fatalf("describe(7) without our /proc = %q, %q", c, n)
-	}
-}
-
-// The blind sweep runs only as PID 1, shutting down, with the listing
-// failed, nothing of ours left running and pipes still open; its SIGKILL
-// is a timer of the loop. (Its signals reach real processes: the sending
-// is exercised by integration's TestProcUnmounted, as PID 1 of a namespace.)
+// The blind sweep runs only as PID 1, stopping, with the listing failed,
+// nothing of ours left running and pipes still open; its SIGKILL is a
+// timer of the loop. (Its signals reach real processes: the sending is
+// exercised by integration's TestProcUnmounted, as PID 1 of a namespace.)
+// Not parallel: without a pipe open, any child of the test process would
+// be one we cannot see.
 func TestBlindSweepConditions(t *testing.T) {
-	s := newUnitSupervisor(t, Config{KillTimeout: 3 * time.Second})
-	s.self, s.shutting, s.reparent.listErr, s.out.open = 1, true, errForeignProc, 1
-	if !s.blind() {
-		t.Fatal("not blind with every condition")
-	}
-	for name, undo := range map[string]func(){
-		"not PID 1":         func() { s.self = 2 },
-		"not shutting down": func() { s.shutting = false },
-		"listing works":     func() { s.reparent.listErr = nil },
-		"a process of ours": func() { s.procs[5000007] = &process{pid: 5000007} },
-		"no pipe open":      func() { s.out.open = 0 },
+	for _, tt := range []struct {
+		name string
+		undo func(s *Supervisor, closePipe func())
+	}{
+		{"every condition", nil},
+		{"not PID 1", func(s *Supervisor, _ func()) { s.self = 2 }},
+		{"not stopping", func(s *Supervisor, _ func()) { s.phase = running }},
+		{"listing works", func(s *Supervisor, _ func()) { s.reparent.listErr = nil }},
+		{"a process of ours", func(s *Supervisor, _ func()) { s.procs[5000007] = &process{pid: 5000007} }},
+		{"no pipe open", func(_ *Supervisor, closePipe func()) { closePipe() }},
 	} {
-		if name == "no pipe open" && hasChildren() {
+		if tt.name == "no pipe open" && sys.HasChildren() {
 			continue // a child of the test process would be one we cannot see
 		}
-		save := *s
-		procs := map[int]*process{}
-		s.procs = procs
-		undo()
-		if s.blind() {
-			t.Errorf("%s: blind", name)
+		s := newUnitSupervisor(t, Config{KillTimeout: 3 * time.Second})
+		s.self, s.phase, s.reparent.listErr = 1, stopping, sys.ErrForeignProc
+		src, w, err := s.out.NewSource("web", "run", true)
+		if err != nil {
+			t.Fatal(err)
 		}
-		*s = save
+		closePipe := func() {
+			if w >= 0 {
+				sys.Close(w)
+				w = -1
+				drainSources(t, s)
+			}
+		}
+		t.Cleanup(func() { closePipe(); src.Close() })
+		if tt.undo != nil {
+			tt.undo(s, closePipe)
+		}
+		if got := s.blind(); got != (tt.undo == nil) {
+			t.Errorf("%s: blind=%v", tt.name, got)
+		}
 	}
+	s := newUnitSupervisor(t, Config{KillTimeout: 3 * time.Second})
 	if d := s.sweepDeadline(); !d.Equal(loop.Never) {
 		t.Fatalf("sweep deadline before the SIGTERM: %v", d)
 	}
-	s.sweep.termed, s.sweep.killAt = true, s.now.Add(3*time.Second)
+	s.sweep.stage, s.sweep.killAt = termSent, s.now.Add(3*time.Second)
 	s.reparent.due = s.now.Add(time.Hour)
 	if d := s.deadline(); !d.Equal(s.sweep.killAt) {
 		t.Fatalf("deadline %v after now, want the sweep's SIGKILL", d.Sub(s.now))
+	}
+	s.sweep.stage = killSent
+	if d := s.sweepDeadline(); !d.Equal(loop.Never) {
+		t.Fatalf("sweep deadline after the SIGKILL: %v", d)
 	}
 }

@@ -1,12 +1,13 @@
 //go:build !race
 
-package proc
+package relay
 
 import (
 	"strings"
 	"testing"
 
 	"github.com/dinit-dev/dinit/linebuf"
+	"github.com/dinit-dev/dinit/proc/internal/sys"
 	"golang.org/x/sys/unix"
 )
 
@@ -42,11 +43,11 @@ func TestLineDoesNotAllocate(t *testing.T) {
 
 func TestReadTurnDoesNotAllocate(t *testing.T) {
 	o := pipeOutput(t, LevelWarn, true)
-	src, w, err := o.newSource("web", "run", true)
+	src, w, err := o.NewSource("web", "run", true)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer closeFds(w)
+	defer sys.Close(w)
 	o.stdout.buf = make([]byte, 0, 1<<20)
 	o.stderr.buf = make([]byte, 0, 1<<20)
 	// Each read ends inside a line: the partial line is stored and
@@ -57,7 +58,7 @@ func TestReadTurnDoesNotAllocate(t *testing.T) {
 			t.Fatal(n, err)
 		}
 		o.markReady(src)
-		o.readTurn()
+		o.ReadTurn()
 		o.stdout.buf, o.stderr.buf = o.stdout.buf[:0], o.stderr.buf[:0]
 	}
 	turn()

@@ -1,4 +1,4 @@
-package proc
+package sys
 
 import (
 	"testing"
@@ -9,26 +9,26 @@ import (
 
 func TestExitStatus(t *testing.T) {
 	tests := []struct {
-		st     exitStatus
+		st     ExitStatus
 		str    string
 		failed bool
 	}{
-		{exitStatus{code: 0}, "status 0", false},
-		{exitStatus{code: 7}, "status 7", true},
-		{exitStatus{signal: unix.SIGTERM}, "signal 15", true},
+		{ExitStatus{Code: 0}, "status 0", false},
+		{ExitStatus{Code: 7}, "status 7", true},
+		{ExitStatus{Signal: unix.SIGTERM}, "signal 15", true},
 	}
 	for _, tt := range tests {
-		if tt.st.String() != tt.str || tt.st.failed() != tt.failed {
-			t.Errorf("%+v: %q %v", tt.st, tt.st.String(), tt.st.failed())
+		if tt.st.String() != tt.str || tt.st.Failed() != tt.failed {
+			t.Errorf("%+v: %q %v", tt.st, tt.st.String(), tt.st.Failed())
 		}
 	}
 }
 
-// waitPeeked polls peekExited until it returns pid, for at most 5 s.
+// waitPeeked polls PeekExited until it returns pid, for at most 5 s.
 func waitPeeked(t *testing.T, pid int) {
 	t.Helper()
 	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(time.Millisecond) {
-		got, err := peekExited()
+		got, err := PeekExited(nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -44,15 +44,15 @@ func waitPeeked(t *testing.T, pid int) {
 	}
 }
 
-// A real child: peek finds it without reaping, reapPID then collects its
+// A real child: peek finds it without reaping, Reap then collects its
 // status exactly once.
 func TestPeekThenReap(t *testing.T) {
-	devnull, err := openDevNull()
+	devnull, err := OpenDevNull()
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer closeFds(devnull)
-	pid, pidfd, err := spawn(spawnSpec{path: "/bin/sh", dir: "/", stdin: devnull, stdout: devnull, stderr: devnull}, false)
+	defer Close(devnull)
+	pid, pidfd, err := Spawn(Spec{Path: "/bin/sh", Dir: "/", Stdin: devnull, Stdout: devnull, Stderr: devnull}, false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -61,41 +61,41 @@ func TestPeekThenReap(t *testing.T) {
 	}
 	// /bin/sh with stdin at EOF exits 0 at once.
 	waitPeeked(t, pid)
-	if again, _ := peekExited(); again != pid {
+	if again, _ := PeekExited(nil); again != pid {
 		t.Fatalf("peek reaped: second peek = %d", again)
 	}
-	st, ok := reapPID(pid)
-	if !ok || st != (exitStatus{}) {
+	st, ok := Reap(pid)
+	if !ok || st != (ExitStatus{}) {
 		t.Fatalf("reap = %+v, %v", st, ok)
 	}
-	if _, ok := reapPID(pid); ok {
+	if _, ok := Reap(pid); ok {
 		t.Fatal("reaped twice")
 	}
 }
 
-// spawn with a pidfd: the signal sent through it ends the process (a shell
+// Spawn with a pidfd: the signal sent through it ends the process (a shell
 // blocked reading a pipe we hold open, so that only the signal can end it),
 // the pidfd becomes readable, and the status says which signal it was.
 func TestSpawnWithPidfdAndSignal(t *testing.T) {
-	if !pidfdSupported() {
+	if !PidfdSupported() {
 		t.Skip("pidfd_open refused here: the fallback path is covered by TestPeekThenReap")
 	}
-	inR, inW, err := plainPipe()
+	inR, inW, err := PlainPipe()
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer closeFds(inR, inW)
-	devnull, _ := openDevNull()
-	defer closeFds(devnull)
-	pid, pidfd, err := spawn(spawnSpec{path: "/bin/sh", dir: "/", stdin: inR, stdout: devnull, stderr: devnull}, true)
+	defer Close(inR, inW)
+	devnull, _ := OpenDevNull()
+	defer Close(devnull)
+	pid, pidfd, err := Spawn(Spec{Path: "/bin/sh", Dir: "/", Stdin: inR, Stdout: devnull, Stderr: devnull}, true)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer closeFds(pidfd)
+	defer Close(pidfd)
 	if pidfd < 0 {
 		t.Fatal("no pidfd")
 	}
-	if err := sendSignal(pid, pidfd, unix.SIGKILL); err != nil {
+	if err := Signal(pid, pidfd, unix.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
 	fds := []unix.PollFd{{Fd: int32(pidfd), Events: unix.POLLIN}}
@@ -103,13 +103,13 @@ func TestSpawnWithPidfdAndSignal(t *testing.T) {
 		t.Fatalf("pidfd not readable within 5 s: %d, %v", n, err)
 	}
 	waitPeeked(t, pid)
-	if st, ok := reapPID(pid); !ok || st != (exitStatus{signal: unix.SIGKILL}) {
+	if st, ok := Reap(pid); !ok || st != (ExitStatus{Signal: unix.SIGKILL}) {
 		t.Fatalf("reap = %+v, %v; want signal 9", st, ok)
 	}
 }
 
 func TestSpawnErrorNamesPath(t *testing.T) {
-	_, _, err := spawn(spawnSpec{path: "/nonexistent/run", dir: "/"}, false)
+	_, _, err := Spawn(Spec{Path: "/nonexistent/run", Dir: "/"}, false)
 	if err == nil || err.Error() != "fork/exec /nonexistent/run: no such file or directory" {
 		t.Fatalf("err = %v", err)
 	}

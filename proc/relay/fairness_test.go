@@ -1,4 +1,4 @@
-package proc
+package relay
 
 import (
 	"bytes"
@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/dinit-dev/dinit/loop"
+	"github.com/dinit-dev/dinit/proc/internal/sys"
 	"golang.org/x/sys/unix"
 )
 
@@ -17,7 +18,7 @@ import (
 type flood struct {
 	t      *testing.T
 	l      *loop.Loop
-	o      *output
+	o      *Output
 	ws     []int    // write ends, nonblocking
 	chunks [][]byte // what each service writes: whole lines, one pipe page
 	lines  []int    // lines of each service taken by the reader
@@ -41,11 +42,11 @@ func newFlood(t *testing.T, n int) *flood {
 	f := &flood{t: t, l: l, o: o, lines: make([]int, n)}
 	for i := 0; i < n; i++ {
 		name := fmt.Sprintf("s%03d", i)
-		_, w, err := o.newSource(name, "run", true)
+		_, w, err := o.NewSource(name, "run", true)
 		if err != nil {
 			t.Fatal(err)
 		}
-		t.Cleanup(func() { closeFds(w) })
+		t.Cleanup(func() { sys.Close(w) })
 		if _, err := unix.FcntlInt(uintptr(w), unix.F_SETPIPE_SZ, 4096); err != nil {
 			t.Fatal(err)
 		}
@@ -80,8 +81,8 @@ func (f *flood) turn(max int, count bool) int {
 	if _, err := f.l.Poll(time.Now()); err != nil {
 		f.t.Fatal(err)
 	}
-	if f.o.hasReady() {
-		f.o.readTurn()
+	if f.o.HasReady() {
+		f.o.ReadTurn()
 	}
 	f.full = f.full || f.o.backpressured()
 	buf := f.o.stdout.buf

@@ -1,4 +1,4 @@
-package proc
+package inject
 
 import "golang.org/x/sys/unix"
 

@@ -1,4 +1,4 @@
-package proc
+package relay
 
 import (
 	"bytes"
@@ -16,10 +16,10 @@ func TestMessagesAreDroppedWhileStderrIsNotRead(t *testing.T) {
 	arg := strings.Repeat("a", 100_000)
 	peak, infos, warns := 0, 0, 0
 	for i := 0; i < 4000; i++ {
-		o.infof("orphan: %s", arg)
-		o.debugf("orphan: %s", arg)
-		o.warnf("warning: %s", arg)
-		o.errorf("error: %s", arg)
+		o.Infof("orphan: %s", arg)
+		o.Debugf("orphan: %s", arg)
+		o.Warnf("warning: %s", arg)
+		o.Errorf("error: %s", arg)
 		peak = max(peak, o.stderr.pending())
 	}
 	infos = bytes.Count(o.stderr.buf, []byte(" dinit: info: "))
@@ -35,7 +35,7 @@ func TestMessagesAreDroppedWhileStderrIsNotRead(t *testing.T) {
 	s := testSource(o, "web", "run", false)
 	s.Line([]byte("still here"), 0)
 	o.stderr.buf = o.stderr.buf[:0] // the reader has taken everything
-	o.warnf("after")
+	o.Warnf("after")
 	const ts = "2026-11-28T13:57:31.420Z"
 	want := ts + " dinit: warning: dropped " + strconv.Itoa(4*4000-kept) + " messages while stderr was not read\n" +
 		ts + " dinit: warning: after\n"
@@ -51,7 +51,7 @@ func TestServiceLinesAreNeverDropped(t *testing.T) {
 	s.Line([]byte("not json"), 0)
 	t2 := testSource(o, "web", "run", false)
 	t2.Line([]byte("stderr line"), 0)
-	o.warnf("dropped")
+	o.Warnf("dropped")
 	const ts = "2026-11-28T13:57:31.420Z"
 	want := ts + " dinit: warning: web/run: not JSON stdout: not json\n" + ts + " web/run: stderr line\n"
 	if got := string(o.stderr.buf[msgDropAll:]); got != want || o.dropped != 1 {
@@ -69,8 +69,8 @@ func TestDroppedCountIsLoggedWhenStderrDrains(t *testing.T) {
 		if i == 10_000 {
 			t.Fatalf("nothing dropped with %d bytes pending", o.stderr.pending())
 		}
-		o.warnf("%s", strings.Repeat("w", 1000))
-		o.flush() // the pipe fills up and is never read
+		o.Warnf("%s", strings.Repeat("w", 1000))
+		o.Flush() // the pipe fills up and is never read
 	}
 	var got []byte
 	for i := 0; o.stderr.pending() > 0 || o.dropped > 0; i++ {
@@ -78,7 +78,7 @@ func TestDroppedCountIsLoggedWhenStderrDrains(t *testing.T) {
 			t.Fatalf("%d bytes still pending, %d dropped", o.stderr.pending(), o.dropped)
 		}
 		got = append(got, drain(t, r)...)
-		o.flush()
+		o.Flush()
 	}
 	got = append(got, drain(t, r)...)
 	lines := strings.Split(strings.TrimSuffix(string(got), "\n"), "\n")
@@ -92,10 +92,10 @@ func TestDroppedCountIsLoggedWhenStderrDrains(t *testing.T) {
 func TestDroppedCountAtLevelError(t *testing.T) {
 	o := testOutput(LevelError, false)
 	o.stderr.buf = make([]byte, msgDropAll)
-	o.errorf("lost")
-	o.warnf("not logged at this level")
+	o.Errorf("lost")
+	o.Warnf("not logged at this level")
 	o.stderr.buf = o.stderr.buf[:0]
-	o.flush() // stderr (fd -1) holds nothing: nothing is written
+	o.Flush() // stderr (fd -1) holds nothing: nothing is written
 	if got := string(o.stderr.buf); got != "2026-11-28T13:57:31.420Z dinit: error: dropped 1 message while stderr was not read\n" {
 		t.Fatalf("got %q", got)
 	}

@@ -1,8 +1,10 @@
-package proc
+package relay
 
 import (
 	"errors"
 	"testing"
+
+	"github.com/dinit-dev/dinit/proc/internal/sys"
 )
 
 func TestAppendf(t *testing.T) {
@@ -11,7 +13,7 @@ func TestAppendf(t *testing.T) {
 		args   []any
 		want   string
 	}{
-		{"PID %d finished with %s", []any{42, exitStatus{code: 3}}, "PID 42 finished with status 3"},
+		{"PID %d finished with %s", []any{42, sys.ExitStatus{Code: 3}}, "PID 42 finished with status 3"},
 		{"DINIT_DIR %q: %v", []any{"/a b", errors.New("boom")}, `DINIT_DIR "/a b": boom`},
 		{"100%% %s", []any{"done"}, "100% done"},
 		{"%d %d", []any{-1}, "-1 %!d"},

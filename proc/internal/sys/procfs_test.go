@@ -1,4 +1,4 @@
-package proc
+package sys
 
 import (
 	"os"
@@ -10,34 +10,36 @@ import (
 )
 
 func TestParseStat(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		in   string
-		want stat
+		want Stat
 		ok   bool
 	}{
-		{"42 (sleep) S 1 42 42 0 -1", stat{comm: "sleep", state: 'S', ppid: 1}, true},
-		{"7 (my prog) Z 3 7 7 0", stat{comm: "my prog", state: 'Z', ppid: 3}, true},
-		{"8 (a) b) R 9 8 8", stat{comm: "a) b", state: 'R', ppid: 9}, true},
-		{"9 ()) ) S 12 1", stat{comm: ")) ", state: 'S', ppid: 12}, true},
-		{"10 (x(y) S 2", stat{comm: "x(y", state: 'S', ppid: 2}, true},
-		{"", stat{}, false},
-		{"11 sleep S 1", stat{}, false},
-		{"12 (sleep) S", stat{}, false},
-		{"13 (sleep) S x", stat{}, false},
-		{"14 (sleep) SS 1", stat{}, false},
+		{"42 (sleep) S 1 42 42 0 -1", Stat{Comm: "sleep", State: 'S', PPID: 1}, true},
+		{"7 (my prog) Z 3 7 7 0", Stat{Comm: "my prog", State: 'Z', PPID: 3}, true},
+		{"8 (a) b) R 9 8 8", Stat{Comm: "a) b", State: 'R', PPID: 9}, true},
+		{"9 ()) ) S 12 1", Stat{Comm: ")) ", State: 'S', PPID: 12}, true},
+		{"10 (x(y) S 2", Stat{Comm: "x(y", State: 'S', PPID: 2}, true},
+		{"", Stat{}, false},
+		{"11 sleep S 1", Stat{}, false},
+		{"12 (sleep) S", Stat{}, false},
+		{"13 (sleep) S x", Stat{}, false},
+		{"14 (sleep) SS 1", Stat{}, false},
 		// A whole line: starttime is field 22.
 		{"15 (cat) S 1 15 15 0 -1 4194304 94 0 0 0 0 0 0 0 20 0 1 0 123456 2314240 224 18446744073709551615",
-			stat{comm: "cat", state: 'S', ppid: 1, start: 123456}, true},
+			Stat{Comm: "cat", State: 'S', PPID: 1, Start: 123456}, true},
 	}
 	for _, tt := range tests {
-		got, ok := parseStat([]byte(tt.in))
+		got, ok := ParseStat([]byte(tt.in))
 		if ok != tt.ok || got != tt.want {
-			t.Errorf("parseStat(%q) = %+v, %v; want %+v, %v", tt.in, got, ok, tt.want, tt.ok)
+			t.Errorf("ParseStat(%q) = %+v, %v; want %+v, %v", tt.in, got, ok, tt.want, tt.ok)
 		}
 	}
 }
 
 func TestSplitCmdline(t *testing.T) {
+	t.Parallel()
 	tests := []struct{ in, line, first string }{
 		{"/bin/sleep\x00100\x00", "/bin/sleep 100", "/bin/sleep"},
 		{"nginx: master process /usr/sbin/nginx\x00", "nginx: master process /usr/sbin/nginx", "nginx:"},
@@ -53,8 +55,8 @@ func TestSplitCmdline(t *testing.T) {
 	}
 }
 
-// fakeProc lays out a fake /proc tree and points procRoot at it.
-func fakeProc(t *testing.T, files map[string]string) {
+// fakeProc lays out a fake /proc tree and returns it.
+func fakeProc(t *testing.T, files map[string]string) Proc {
 	t.Helper()
 	root := t.TempDir()
 	for name, content := range files {
@@ -72,20 +74,19 @@ func fakeProc(t *testing.T, files map[string]string) {
 			t.Fatal(err)
 		}
 	}
-	old := procRoot
-	procRoot = root
-	t.Cleanup(func() { procRoot = old })
+	return Proc{Root: root}
 }
 
 func TestChildrenReadsEveryThread(t *testing.T) {
-	fakeProc(t, map[string]string{
+	t.Parallel()
+	p := fakeProc(t, map[string]string{
 		"1/task/1/children":  "10 11 ",
 		"1/task/5/children":  "12 ",
 		"1/task/6/children":  "",
 		"10/stat":            "10 (x) S 1",
 		"unrelated/children": "99",
 	})
-	got, err := children(1)
+	got, err := p.Children(1)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -95,7 +96,8 @@ func TestChildrenReadsEveryThread(t *testing.T) {
 }
 
 func TestChildrenFallsBackToStatWithoutChildrenFile(t *testing.T) {
-	fakeProc(t, map[string]string{
+	t.Parallel()
+	p := fakeProc(t, map[string]string{
 		"1/task/1/stat": "1 (dinit) S 0",
 		"1/stat":        "1 (dinit) S 0",
 		"20/stat":       "20 (a (b) c) S 1 20",
@@ -103,7 +105,7 @@ func TestChildrenFallsBackToStatWithoutChildrenFile(t *testing.T) {
 		"22/stat":       "22 (z) Z 1 22",
 		"self/stat":     "1 (dinit) S 0",
 	})
-	got, err := children(1)
+	got, err := p.Children(1)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -112,13 +114,14 @@ func TestChildrenFallsBackToStatWithoutChildrenFile(t *testing.T) {
 	}
 }
 
-// describe follows the reference: the name is what follows the last "/" of
+// Describe follows the reference: the name is what follows the last "/" of
 // the first word (comm when that is empty), cut to maxNameLen bytes; the
 // command line is empty when it cannot be read, so that messages leave
 // ": <cmdline>" out.
 func TestDescribe(t *testing.T) {
+	t.Parallel()
 	long := strings.Repeat("x", 4000)
-	fakeProc(t, map[string]string{
+	p := fakeProc(t, map[string]string{
 		"30/cmdline": "/usr/bin/sleep\x00100\x00",
 		"30/comm":    "sleep\n",
 		"31/cmdline": "",
@@ -140,8 +143,8 @@ func TestDescribe(t *testing.T) {
 		{35, "/opt/" + strings.Repeat("x", 63) + "\u00e9tat", strings.Repeat("x", 63)},
 	}
 	for _, c := range cases {
-		if cmdline, name := describe(c.pid); cmdline != c.cmdline || name != c.name {
-			t.Errorf("describe(%d) = %q, %q; want %q, %q", c.pid, cmdline, name, c.cmdline, c.name)
+		if cmdline, name := p.Describe(c.pid); cmdline != c.cmdline || name != c.name {
+			t.Errorf("Describe(%d) = %q, %q; want %q, %q", c.pid, cmdline, name, c.cmdline, c.name)
 		}
 	}
 }

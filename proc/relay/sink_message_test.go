@@ -1,4 +1,4 @@
-package proc
+package relay
 
 import (
 	"bytes"
@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/dinit-dev/dinit/proc/internal/sys"
 	"golang.org/x/sys/unix"
 )
 
@@ -16,7 +17,7 @@ func socketPair(t *testing.T, typ int) (ours, theirs int) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { closeFds(sp[0], sp[1]) })
+	t.Cleanup(func() { sys.Close(sp[0], sp[1]) })
 	return sp[0], sp[1]
 }
 
@@ -115,7 +116,7 @@ func TestOutputWarnsWhenLinesGoInPieces(t *testing.T) {
 	o := testOutput(LevelWarn, false)
 	o.stdout, _ = openSink(ours)
 	o.stdout.buf = append(o.stdout.buf, strings.Repeat("x", 100_000)+"\n"...)
-	o.flush() // stderr (fd -1) has nothing to write yet: it keeps the warning
+	o.Flush() // stderr (fd -1) has nothing to write yet: it keeps the warning
 	relayMessages(t, o.stdout, theirs)
 	want := "2026-11-28T13:57:31.420Z dinit: warning: writing to stdout: a line is too long for one message of the socket; sending lines longer than " +
 		fmt.Sprint(o.stdout.maxMsg) + " bytes in pieces\n"

@@ -1,4 +1,4 @@
-package proc
+package relay
 
 import (
 	"strings"
@@ -6,10 +6,11 @@ import (
 	"time"
 
 	"github.com/dinit-dev/dinit/loop"
+	"github.com/dinit-dev/dinit/proc/internal/sys"
 )
 
 // pipeOutput is a test output on a real loop, with its own read buffer.
-func pipeOutput(t *testing.T, level Level, json bool) *output {
+func pipeOutput(t *testing.T, level Level, json bool) *Output {
 	t.Helper()
 	l, err := loop.New()
 	if err != nil {
@@ -29,11 +30,11 @@ func pipeOutput(t *testing.T, level Level, json bool) *output {
 func TestOneReadNeverGrowsTheSinkPastOneLine(t *testing.T) {
 	o := pipeOutput(t, LevelWarn, false)
 	name := strings.Repeat("n", 4092)
-	src, w, err := o.newSource(name, "run", true)
+	src, w, err := o.NewSource(name, "run", true)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer closeFds(w)
+	defer sys.Close(w)
 	const lines = readSize / 2
 	writeAll(t, w, strings.Repeat("a\n", lines))
 	const ts = "2026-11-28T13:57:31.420Z" // testOutput's clock
@@ -45,8 +46,8 @@ func TestOneReadNeverGrowsTheSinkPastOneLine(t *testing.T) {
 		if time.Now().After(deadline) {
 			t.Fatalf("%d of %d lines after 10 s", got, lines)
 		}
-		o.readTurn()
-		if p := o.pending(); p > bound {
+		o.ReadTurn()
+		if p := o.Pending(); p > bound {
 			t.Fatalf("the sink holds %d bytes after a turn, bound %d", p, bound)
 		}
 		out := o.stdout.buf
@@ -58,8 +59,8 @@ func TestOneReadNeverGrowsTheSinkPastOneLine(t *testing.T) {
 		}
 		o.stdout.buf = o.stdout.buf[:0] // the reader takes everything
 	}
-	if got != lines || o.pending() != 0 {
-		t.Fatalf("%d lines, want %d; %d bytes pending", got, lines, o.pending())
+	if got != lines || o.Pending() != 0 {
+		t.Fatalf("%d lines, want %d; %d bytes pending", got, lines, o.Pending())
 	}
 }
 
@@ -68,9 +69,9 @@ func TestOneReadNeverGrowsTheSinkPastOneLine(t *testing.T) {
 func TestRestOfAReadIsSplitBeforeOtherReads(t *testing.T) {
 	o := pipeOutput(t, LevelWarn, false)
 	long := strings.Repeat("n", 4092)
-	a, wa, _ := o.newSource(long, "run", true)
-	b, wb, _ := o.newSource("b", "run", true)
-	defer closeFds(wa, wb)
+	a, wa, _ := o.NewSource(long, "run", true)
+	b, wb, _ := o.NewSource("b", "run", true)
+	defer sys.Close(wa, wb)
 	writeAll(t, wa, strings.Repeat("a\n", readSize/2))
 	writeAll(t, wb, strings.Repeat("bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb\n", 1000))
 	o.markReady(a)
@@ -81,7 +82,7 @@ func TestRestOfAReadIsSplitBeforeOtherReads(t *testing.T) {
 		if time.Now().After(deadline) {
 			t.Fatalf("lines after 10 s: %d and %d", got[" "+long+"/run: a"], got[" b/run: bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb"])
 		}
-		o.readTurn()
+		o.ReadTurn()
 		for _, line := range strings.SplitAfter(string(o.stdout.buf), "\n") {
 			if line != "" {
 				got[strings.TrimSuffix(line[len("2026-11-28T13:57:31.420Z"):], "\n")]++

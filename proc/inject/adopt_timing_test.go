@@ -1,11 +1,13 @@
 //go:build amd64 || arm64
 
-package proc
+package inject
 
 import (
 	"slices"
 	"testing"
 	"time"
+
+	"github.com/dinit-dev/dinit/proc/internal/sys"
 )
 
 // BenchmarkAdopt measures one redirection of a sleeping process's output:
@@ -13,7 +15,7 @@ import (
 // socket, the tracee), stopped-median and stopped-worst how long the
 // tracee is stopped (PTRACE_SEIZE to PTRACE_DETACH).
 //
-//	go test -run '^$' -bench Adopt -benchtime 100x ./proc
+//	go test -run '^$' -bench Adopt -benchtime 100x ./proc/inject
 func BenchmarkAdopt(b *testing.B) {
 	for _, c := range []struct{ name, script string }{
 		{"one-process", "exec sleep 1000"},
@@ -27,13 +29,13 @@ func BenchmarkAdopt(b *testing.B) {
 			var stats adoptStats
 			b.ResetTimer()
 			for range b.N {
-				outR, outW, _ := plainPipe()
-				errR, errW, _ := plainPipe()
+				outR, outW, _ := sys.PlainPipe()
+				errR, errW, _ := sys.PlainPipe()
 				warnings, err := redirectOnce(pid, outW, errW, &stats)
 				if err != nil || len(warnings) > 0 {
 					b.Fatalf("redirect: %v %v", err, warnings)
 				}
-				closeFds(outR, outW, errR, errW)
+				sys.Close(outR, outW, errR, errW)
 			}
 			b.StopTimer()
 			slices.Sort(stats.stopped)
@@ -49,7 +51,7 @@ func waitAsleep(tb testing.TB, pid int) {
 	tb.Helper()
 	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(time.Millisecond) {
 		target := pid
-		if kids, _ := children(pid); len(kids) == 1 {
+		if kids, _ := procfs.Children(pid); len(kids) == 1 {
 			target = kids[0]
 		}
 		if commOf(target) == "sleep" && procState(target, target) == 'S' && inSyscall(target) {

@@ -1,9 +1,10 @@
-package proc
+package relay
 
 import (
 	"bytes"
 	"testing"
 
+	"github.com/dinit-dev/dinit/proc/internal/sys"
 	"golang.org/x/sys/unix"
 )
 
@@ -15,7 +16,7 @@ func pipeSink(t *testing.T) (*sink, int) {
 	if err := unix.Pipe2(p[:], unix.O_CLOEXEC|unix.O_NONBLOCK); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { closeFds(p[0], p[1]) })
+	t.Cleanup(func() { sys.Close(p[0], p[1]) })
 	return &sink{fd: p[1], mode: modeWrite}, p[0]
 }
 
@@ -92,7 +93,7 @@ func TestSinkTwinWaitsForPartialLine(t *testing.T) {
 
 func TestSinkBrokenPipeDiscards(t *testing.T) {
 	s, r := pipeSink(t)
-	closeFds(r)
+	sys.Close(r)
 	s.buf = []byte("lost\n")
 	s.flush() // EPIPE (SIGPIPE is caught by the runtime in tests too)
 	if s.broken == nil || s.pending() != 0 {
@@ -152,11 +153,11 @@ func TestOpenSinkKinds(t *testing.T) {
 	if err := unix.Pipe2(p[:], unix.O_CLOEXEC); err != nil {
 		t.Fatal(err)
 	}
-	defer closeFds(p[0], p[1])
+	defer sys.Close(p[0], p[1])
 	s, st := openSink(p[1])
 	defer func() {
 		if s.fd != p[1] {
-			closeFds(s.fd)
+			sys.Close(s.fd)
 		}
 	}()
 	if s.mode != modeWrite || s.fd == p[1] {
@@ -179,13 +180,13 @@ func TestOpenSinkKinds(t *testing.T) {
 	}
 
 	sp, _ := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
-	defer closeFds(sp[0], sp[1])
+	defer sys.Close(sp[0], sp[1])
 	if s, _ := openSink(sp[0]); s.mode != modeSend || s.fd != sp[0] {
 		t.Fatalf("socket: mode %d fd %d", s.mode, s.fd)
 	}
 
 	f, _ := unix.Open(t.TempDir()+"/f", unix.O_CREAT|unix.O_WRONLY|unix.O_CLOEXEC, 0o600)
-	defer closeFds(f)
+	defer sys.Close(f)
 	if s, _ := openSink(f); s.mode != modeBlocking || s.fd != f {
 		t.Fatalf("file: mode %d fd %d", s.mode, s.fd)
 	}
@@ -193,7 +194,7 @@ func TestOpenSinkKinds(t *testing.T) {
 
 func TestSinkSendOnSocket(t *testing.T) {
 	sp, _ := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
-	defer closeFds(sp[0], sp[1])
+	defer sys.Close(sp[0], sp[1])
 	s := &sink{fd: sp[0], mode: modeSend, buf: []byte("hi\n")}
 	s.flush()
 	buf := make([]byte, 16)

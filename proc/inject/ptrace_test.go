@@ -1,6 +1,6 @@
 //go:build amd64 || arm64
 
-package proc
+package inject
 
 import (
 	"errors"
@@ -14,6 +14,8 @@ import (
 	"unsafe"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/dinit-dev/dinit/proc/internal/sys"
 )
 
 // ptLock: ptrace requests must come from the thread that seized, as on
@@ -37,20 +39,20 @@ func ptStart(t testing.TB, stdin, stdout, stderr int, argv ...string) int {
 	return ptStartAttr(t, &syscall.SysProcAttr{}, stdin, stdout, stderr, argv...)
 }
 
-func ptStartAttr(t testing.TB, sys *syscall.SysProcAttr, stdin, stdout, stderr int, argv ...string) int {
+func ptStartAttr(t testing.TB, attr *syscall.SysProcAttr, stdin, stdout, stderr int, argv ...string) int {
 	t.Helper()
 	devnull, err := unix.Open("/dev/null", unix.O_RDWR|unix.O_CLOEXEC, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer closeFds(devnull)
+	defer sys.Close(devnull)
 	files := []uintptr{uintptr(devnull), uintptr(devnull), uintptr(devnull)}
 	for i, fd := range []int{stdin, stdout, stderr} {
 		if fd >= 0 {
 			files[i] = uintptr(fd)
 		}
 	}
-	pid, _, err := syscall.StartProcess(argv[0], argv, &syscall.ProcAttr{Dir: "/", Files: files, Sys: sys})
+	pid, _, err := syscall.StartProcess(argv[0], argv, &syscall.ProcAttr{Dir: "/", Files: files, Sys: attr})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -151,8 +153,8 @@ func TestPtraceSleepKeepsItsEnd(t *testing.T) {
 }
 
 // A stop of a tracee is reported to waitid(P_ALL, WEXITED) (the kernel
-// reports traced children's stops whatever the options): peekExited must
-// hand it to ptraceReport, never return it as an end. A tracee we left
+// reports traced children's stops whatever the options): sys.PeekExited must
+// hand it to Claim, never return it as an end. A tracee we left
 // stopped is detached there.
 func TestPeekExitedNeverReturnsAPtraceStop(t *testing.T) {
 	ptLock(t)
@@ -165,8 +167,8 @@ func TestPeekExitedNeverReturnsAPtraceStop(t *testing.T) {
 		t.Fatal(err)
 	}
 	ptWaitState(t, pid, 't') // in its ptrace stop
-	if got, err := peekExited(); got != 0 || err != nil {
-		t.Fatalf("peekExited = %d, %v; want 0", got, err)
+	if got, err := sys.PeekExited(Claim); got != 0 || err != nil {
+		t.Fatalf("PeekExited = %d, %v; want 0", got, err)
 	}
 	ptWaitState(t, pid, 'S') // detached: asleep again, not stopped
 	if tracer := ptTracerOf(pid); tracer != 0 {
@@ -213,15 +215,15 @@ func TestPtraceAlreadyTraced(t *testing.T) {
 
 // An injected call that outlasts the bound (here a nanosleep of 300 ms)
 // leaves the tracee adrift in the middle of it; its exit stop, later,
-// reaches the reaper (peekExited), which restores and detaches it. The
+// reaches the reaper (sys.PeekExited), which restores and detaches it. The
 // read it was blocked in is then restarted: it still gets its input.
 func TestPtraceAdriftInsideAnInjectedCall(t *testing.T) {
 	ptLock(t)
-	inR, inW, _ := plainPipe()
-	outR, outW, _ := plainPipe()
-	defer closeFds(inW, outR)
+	inR, inW, _ := sys.PlainPipe()
+	outR, outW, _ := sys.PlainPipe()
+	defer sys.Close(inW, outR)
 	pid := ptStart(t, inR, outW, outW, "/bin/sh", "-c", `read x; echo "got $x"`)
-	closeFds(inR, outW)
+	sys.Close(inR, outW)
 	ptWaitBlocked(t, pid, "sh")
 	tr, err := ptSeize(pid, pid, true, time.Now().Add(time.Second))
 	if err != nil {
@@ -315,8 +317,8 @@ func ptWaitComm(t testing.TB, pid int, comm string) {
 func ptDrainAdrift(t *testing.T) {
 	t.Helper()
 	for deadline := time.Now().Add(3 * time.Second); len(ptAdrift) > 0; time.Sleep(5 * time.Millisecond) {
-		if got, err := peekExited(); got != 0 || err != nil {
-			t.Fatalf("peekExited = %d, %v", got, err)
+		if got, err := sys.PeekExited(Claim); got != 0 || err != nil {
+			t.Fatalf("PeekExited = %d, %v", got, err)
 		}
 		if time.Now().After(deadline) {
 			t.Fatal("still adrift")

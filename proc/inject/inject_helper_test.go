@@ -1,17 +1,20 @@
 //go:build amd64 || arm64
 
-package proc
+package inject
 
 import (
 	"fmt"
 	"os"
 	"runtime"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
 	"unsafe"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/dinit-dev/dinit/proc/internal/sys"
 )
 
 // The test binary doubles as the tracee for what a shell cannot do: with
@@ -64,6 +67,17 @@ func ptHelper(mode string) int {
 			return 2
 		}
 		_, _ = unix.Read(0, make([]byte, 1))
+	case "strict":
+		// Seccomp strict mode on the main thread (read, write, _exit and
+		// sigreturn only: anything else kills it), blocked in a read of
+		// stdin. The call does not return to the runtime before exiting.
+		ptSay(1, "ready")
+		if _, _, e := unix.RawSyscall(unix.SYS_PRCTL, unix.PR_SET_SECCOMP, unix.SECCOMP_MODE_STRICT, 0); e != 0 {
+			return 2
+		}
+		var b [1]byte
+		_, _, _ = unix.Syscall(unix.SYS_READ, 0, uintptr(unsafe.Pointer(&b[0])), 1)
+		_, _, _ = unix.RawSyscall(unix.SYS_EXIT, 0, 0, 0)
 	case "zleader":
 		// The main thread exits, another goes on (the leader is then a
 		// zombie thread of a live process): on input, it writes "out".
@@ -146,26 +160,38 @@ func ptHelperStart(t *testing.T, mode string, files ...int) int {
 // pipe, waits for its "ready" line and returns the pipe's read end.
 func ptHelperReady(t *testing.T, mode string) (pid, oldR int) {
 	t.Helper()
-	oldR, oldW, err := plainPipe()
+	oldR, oldW, err := sys.PlainPipe()
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { closeFds(oldR) })
+	t.Cleanup(func() { sys.Close(oldR) })
 	pid = ptHelperStart(t, mode, injDevNull(t), oldW, oldW)
-	closeFds(oldW) // the helper holds the only write end: EOF when it ends
+	sys.Close(oldW) // the helper holds the only write end: EOF when it ends
 	if got := injLine(t, oldR); got != "ready" {
 		t.Fatalf("helper said %q", got)
 	}
 	return pid, oldR
 }
 
-// ptNeedRoot skips tests that run processes as another user or install a
-// seccomp filter without no_new_privs (CI runs them as root).
+// ptNeedRoot: tests that run processes as another user or install a
+// seccomp filter without no_new_privs need root. Without it they are
+// skipped, except under CI=true (CI runs them as root), where a skip would
+// hide missing coverage: there they fail.
 func ptNeedRoot(t *testing.T) {
 	t.Helper()
-	if os.Geteuid() != 0 {
-		t.Skip("needs root")
+	if os.Geteuid() == 0 {
+		return
 	}
+	if os.Getenv("CI") == "true" {
+		t.Fatal("needs root (CI=true: not skipping)")
+	}
+	t.Skip("needs root")
+}
+
+// commOf is the name pid runs under (/proc/PID/comm; "" when gone).
+func commOf(pid int) string {
+	comm, _ := ptReadProc(pid, "comm")
+	return strings.TrimSuffix(comm, "\n")
 }
 
 // redirectAdopted runs a whole redirection at once, each process tried
@@ -176,14 +202,14 @@ func redirectAdopted(pid, outW, errW int) (warnings []error, err error) {
 }
 
 func redirectOnce(pid, outW, errW int, stats *adoptStats) (warnings []error, err error) {
-	r, err := newRedirection(pid, outW, errW)
+	r, err := New(pid, outW, errW)
 	if err != nil {
 		return nil, err
 	}
-	defer r.close()
+	defer r.Close()
 	r.maxTries, r.stats, r.parking = 1, stats, false
-	for r.pending() {
-		failed, ferr := r.step(time.Now())
+	for r.Pending() {
+		failed, ferr := r.Step(time.Now())
 		switch {
 		case ferr == nil:
 		case failed == pid:

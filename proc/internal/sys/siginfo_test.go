@@ -1,4 +1,4 @@
-package proc
+package sys
 
 import (
 	"testing"
@@ -40,7 +40,7 @@ func TestSiginfoOfAnExit(t *testing.T) {
 	if err := unix.Waitid(unix.P_PID, pid, &info, unix.WEXITED|unix.WNOHANG|unix.WNOWAIT, nil); err != nil {
 		t.Fatal(err)
 	}
-	if siginfoPID(&info) != pid || siginfoStatus(&info) != 7 || info.Code != cldExited {
-		t.Fatalf("pid %d status %d code %d, want %d, 7, %d", siginfoPID(&info), siginfoStatus(&info), info.Code, pid, cldExited)
+	if ChildPID(&info) != pid || ChildStatus(&info) != 7 || info.Code != cldExited {
+		t.Fatalf("pid %d status %d code %d, want %d, 7, %d", ChildPID(&info), ChildStatus(&info), info.Code, pid, cldExited)
 	}
 }

@@ -1,4 +1,4 @@
-package proc
+package relay
 
 import (
 	"errors"
@@ -24,8 +24,8 @@ func TestLabelsEscapeControlCharacters(t *testing.T) {
 
 func TestMessageArgumentsEscapeControlCharacters(t *testing.T) {
 	o := testOutput(LevelWarn, false)
-	o.warnf("%s: reaping process with PID %d: %v", forgedName, 7, errors.New("a\nb"))
-	o.warnf("%q", "q\n\x1b")
+	o.Warnf("%s: reaping process with PID %d: %v", forgedName, 7, errors.New("a\nb"))
+	o.Warnf("%q", "q\n\x1b")
 	const ts = "2026-11-28T13:57:31.420Z"
 	want := ts + " dinit: warning: " + escapedName + `: reaping process with PID 7: a\nb` + "\n" +
 		ts + ` dinit: warning: "q\n\x1b"` + "\n"

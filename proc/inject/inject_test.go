@@ -1,6 +1,6 @@
 //go:build amd64 || arm64
 
-package proc
+package inject
 
 import (
 	"errors"
@@ -14,16 +14,18 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/dinit-dev/dinit/proc/internal/sys"
 )
 
 // injPipe is a pipe whose both ends are closed at the end of the test.
 func injPipe(t testing.TB) (r, w int) {
 	t.Helper()
-	r, w, err := plainPipe()
+	r, w, err := sys.PlainPipe()
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { closeFds(r, w) })
+	t.Cleanup(func() { sys.Close(r, w) })
 	return r, w
 }
 
@@ -62,14 +64,14 @@ func injNothingYet(t *testing.T, fd int) {
 }
 
 // injRedirect redirects pid to two new pipes whose read ends it returns;
-// our write ends are closed, as adoptOutput does.
+// our write ends are closed, as the supervisor does once the job ends.
 func injRedirect(t *testing.T, pid int) (outR, errR int) {
 	t.Helper()
-	outR, outW, _ := plainPipe()
-	errR, errW, _ := plainPipe()
-	t.Cleanup(func() { closeFds(outR, errR) })
+	outR, outW, _ := sys.PlainPipe()
+	errR, errW, _ := sys.PlainPipe()
+	t.Cleanup(func() { sys.Close(outR, errR) })
 	warnings, err := redirectAdopted(pid, outW, errW)
-	closeFds(outW, errW)
+	sys.Close(outW, errW)
 	if err != nil || len(warnings) > 0 {
 		t.Fatalf("redirect: %v, warnings %v", err, warnings)
 	}
@@ -90,7 +92,7 @@ func TestRedirectReadBlocked(t *testing.T) {
 	inR, inW := injPipe(t)
 	oldR, oldW := injPipe(t)
 	pid := ptStart(t, inR, oldW, -1, "/bin/sh", "-c", `read x; echo "got $x"; echo "err $x" >&2; exit 3`)
-	closeFds(oldW)
+	sys.Close(oldW)
 	ptWaitBlocked(t, pid, "sh")
 	outR, errR := injRedirect(t, pid)
 	_, _ = unix.Write(inW, []byte("hello\n"))
@@ -111,9 +113,9 @@ func TestRedirectSleepBlocked(t *testing.T) {
 	oldR, oldW := injPipe(t)
 	start := time.Now()
 	pid := ptStart(t, -1, oldW, oldW, "/bin/sh", "-c", `sleep 1; echo "slept"; exit 5`)
-	closeFds(oldW)
+	sys.Close(oldW)
 	ptWaitBlocked(t, pid, "sh")
-	kids, _ := children(pid)
+	kids, _ := procfs.Children(pid)
 	if len(kids) != 1 {
 		t.Fatalf("children %v", kids)
 	}
@@ -193,7 +195,7 @@ func injDevNull(t *testing.T) int {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { closeFds(fd) })
+	t.Cleanup(func() { sys.Close(fd) })
 	return fd
 }
 
@@ -208,9 +210,9 @@ func TestRedirectDaemonChild(t *testing.T) {
 	script := `(while [ ! -e go ]; do sleep 0.01; done; echo child out; echo child err >&2; sh -c 'echo grandchild out') &
 while [ ! -e go ]; do sleep 0.01; done; echo daemon out; wait; exit 7`
 	pid := ptStartAttr(t, &syscall.SysProcAttr{}, -1, oldW, oldErrW, "/bin/sh", "-c", "cd "+dir+" || exit 1\n"+script)
-	closeFds(oldW, oldErrW)
+	sys.Close(oldW, oldErrW)
 	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(time.Millisecond) {
-		if kids, _ := children(pid); len(kids) > 0 && commOf(pid) == "sh" {
+		if kids, _ := procfs.Children(pid); len(kids) > 0 && commOf(pid) == "sh" {
 			break
 		}
 		if time.Now().After(deadline) {
@@ -243,7 +245,7 @@ func TestRedirectKeepsReadEndsAndCloexec(t *testing.T) {
 	inR, inW := injPipe(t)
 	oldR, oldW := injPipe(t)
 	pid := ptHelperStart(t, "dups", inR, oldW, oldW, oldR)
-	closeFds(oldW)
+	sys.Close(oldW)
 	if got := injLine(t, oldR); got != "ready" {
 		t.Fatalf("helper said %q", got)
 	}
@@ -291,15 +293,15 @@ func TestRedirectZombie(t *testing.T) {
 	if _, err := redirectAdopted(pid, ow, ew); !errors.Is(err, errPtZombie) {
 		t.Fatalf("err = %v, want %v", err, errPtZombie)
 	}
-	if got, err := peekExited(); got != pid || err != nil {
-		t.Fatalf("peekExited = %d, %v", got, err)
+	if got, err := sys.PeekExited(Claim); got != pid || err != nil {
+		t.Fatalf("PeekExited = %d, %v", got, err)
 	}
 	injExpectExit(t, pid, 0)
 }
 
 // A tracee in uninterruptible sleep (here a vfork parent) does not stop:
 // the redirection gives up within the bound, the tracee is left adrift, and
-// its stop, when it comes, reaches the reaper (peekExited), which detaches
+// its stop, when it comes, reaches the reaper (sys.PeekExited), which detaches
 // it. It then carries on, never stopped, with its old output.
 func TestRedirectUninterruptible(t *testing.T) {
 	ptLock(t)
@@ -468,7 +470,7 @@ func TestRedirectZombieLeader(t *testing.T) {
 	inR, inW := injPipe(t)
 	oldR, oldW := injPipe(t)
 	pid := ptHelperStart(t, "zleader", inR, oldW, oldW)
-	closeFds(oldW)
+	sys.Close(oldW)
 	if got := injLine(t, oldR); got != "ready" {
 		t.Fatalf("helper said %q", got)
 	}

@@ -1,12 +1,14 @@
-package proc
+package relay
 
 import (
 	"strings"
 	"testing"
+
+	"github.com/dinit-dev/dinit/proc/internal/sys"
 )
 
 // heldBy is what the sources pin for partial lines, by their own count.
-func heldBy(srcs ...*source) int {
+func heldBy(srcs ...*Source) int {
 	n := 0
 	for _, s := range srcs {
 		n += s.lines.Held()
@@ -42,8 +44,8 @@ func TestPartialLinesShareABudget(t *testing.T) {
 	if got := string(o.stdout.buf); got != `{"service":"a","stage":"run","logged":"`+ts+`"}`+"\n" {
 		t.Fatalf("stdout %q", got)
 	}
-	for _, s := range []*source{a, b, c} {
-		s.close()
+	for _, s := range []*Source{a, b, c} {
+		s.Close()
 	}
 	if o.partials.held != 0 || len(o.partials.holders) != 0 {
 		t.Fatalf("after close: held %d by %d sources", o.partials.held, len(o.partials.holders))
@@ -52,12 +54,12 @@ func TestPartialLinesShareABudget(t *testing.T) {
 
 // newTestSource is a source on a real pipe of o, fed by the test through
 // split (as a read would) rather than through the pipe.
-func newTestSource(t *testing.T, o *output, name string, stdout bool) *source {
+func newTestSource(t *testing.T, o *Output, name string, stdout bool) *Source {
 	t.Helper()
-	s, w, err := o.newSource(name, "run", stdout)
+	s, w, err := o.NewSource(name, "run", stdout)
 	if err != nil {
 		t.Fatal(err)
 	}
-	closeFds(w)
+	sys.Close(w)
 	return s
 }

@@ -1,4 +1,4 @@
-package proc
+package relay
 
 import (
 	"regexp"
@@ -9,20 +9,21 @@ import (
 	"github.com/dinit-dev/dinit/fmtjson"
 	"github.com/dinit-dev/dinit/linebuf"
 	"github.com/dinit-dev/dinit/loop"
+	"github.com/dinit-dev/dinit/proc/internal/sys"
 )
 
 var tsRe = regexp.MustCompile(`\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z`)
 
 // testOutput is an output whose sinks only buffer.
-func testOutput(level Level, json bool) *output {
+func testOutput(level Level, json bool) *Output {
 	// fd -1: a flush by mistake fails (EBADF) instead of writing to fd 0.
-	o := &output{stdout: &sink{fd: -1, mode: modeBlocking}, stderr: &sink{fd: -1, mode: modeBlocking}, level: level, json: json}
+	o := &Output{stdout: &sink{fd: -1, mode: modeBlocking}, stderr: &sink{fd: -1, mode: modeBlocking}, level: level, json: json}
 	o.clock.Set(time.Date(2026, 11, 28, 13, 57, 31, 420e6, time.UTC))
 	return o
 }
 
-func testSource(o *output, name, stage string, stdout bool) *source {
-	s := &source{out: o, label: []byte(name + "/" + stage), stdout: stdout}
+func testSource(o *Output, name, stage string, stdout bool) *Source {
+	s := &Source{out: o, label: []byte(name + "/" + stage), stdout: stdout}
 	if stdout && o.json {
 		s.meta = fmtjson.AppendMeta(nil, name, stage)
 	}
@@ -101,20 +102,20 @@ func TestSourceReadsPipeToEOF(t *testing.T) {
 	o := testOutput(LevelWarn, false)
 	o.loop = l
 	o.readBuf = make([]byte, readSize)
-	src, w, err := o.newSource("web", "run", true)
+	src, w, err := o.NewSource("web", "run", true)
 	if err != nil {
 		t.Fatal(err)
 	}
 	writeAll(t, w, "one\r\n\ntwo\nthree")
-	closeFds(w)
-	for deadline := time.Now().Add(5 * time.Second); o.open > 0; o.readTurn() {
+	sys.Close(w)
+	for deadline := time.Now().Add(5 * time.Second); o.open > 0; o.ReadTurn() {
 		if time.Now().After(deadline) {
 			t.Fatal("no EOF within 5 s")
 		}
 		// As the loop does: no wait while a source is queued (the
 		// hang-up edge came with the data: no event follows it).
 		wait := time.Now().Add(time.Second)
-		if o.hasReady() {
+		if o.HasReady() {
 			wait = time.Now()
 		}
 		if _, err := l.Poll(wait); err != nil {
@@ -130,7 +131,7 @@ func TestSourceReadsPipeToEOF(t *testing.T) {
 	}
 }
 
-// Backpressure: with a full sink, readTurn reads nothing and keeps the
+// Backpressure: with a full sink, ReadTurn reads nothing and keeps the
 // source queued for later.
 func TestReadTurnStopsWhenSinksAreFull(t *testing.T) {
 	l, _ := loop.New()
@@ -138,17 +139,17 @@ func TestReadTurnStopsWhenSinksAreFull(t *testing.T) {
 	o := testOutput(LevelWarn, false)
 	o.loop = l
 	o.readBuf = make([]byte, readSize)
-	src, w, _ := o.newSource("web", "run", true)
-	defer closeFds(w)
+	src, w, _ := o.NewSource("web", "run", true)
+	defer sys.Close(w)
 	writeAll(t, w, "x\n")
 	o.stdout.buf = make([]byte, sinkHigh)
 	o.markReady(src)
-	o.readTurn()
+	o.ReadTurn()
 	if len(o.ready) != 1 || !src.queued || len(o.stdout.buf) != sinkHigh {
 		t.Fatalf("ready=%d queued=%v buffered=%d", len(o.ready), src.queued, len(o.stdout.buf))
 	}
 	o.stdout.buf = o.stdout.buf[:0]
-	o.readTurn()
+	o.ReadTurn()
 	if got := tsRe.ReplaceAllString(string(o.stdout.buf), "TS"); got != "TS web/run: x\n" {
 		t.Fatalf("after draining: %q", got)
 	}
@@ -163,13 +164,13 @@ func TestReadTurnIsRoundRobin(t *testing.T) {
 	o.readBuf = make([]byte, 8) // tiny reads: every source stays ready
 	var ws []int
 	for _, name := range []string{"a", "b", "c"} {
-		src, w, _ := o.newSource(name, "run", true)
+		src, w, _ := o.NewSource(name, "run", true)
 		ws = append(ws, w)
 		writeAll(t, w, strings.Repeat(name, 7)+"\n"+strings.Repeat(name, 7)+"\n")
 		o.markReady(src)
 	}
-	defer closeFds(ws...)
-	o.readTurn()
+	defer sys.Close(ws...)
+	o.ReadTurn()
 	want := "TS a/run: aaaaaaa\nTS b/run: bbbbbbb\nTS c/run: ccccccc\n"
 	if got := tsRe.ReplaceAllString(string(o.stdout.buf), "TS"); got != want {
 		t.Fatalf("one turn: %q, want %q", got, want)
