@@ -222,6 +222,7 @@ func TestAdoptionDroppedWhenItsProcessEnds(t *testing.T) {
 	}
 	expectMessages(t, s,
 		"TS dinit: info: a/5000300: PID 5000300 finished with signal 9",
+		"TS dinit: warning: shutting down: a/5000300: adopted process PID 5000300 finished with signal 9",
 		"TS dinit: info: b/5000301: sending SIGTERM to PID 5000301",
 		"TS dinit: info: b/5000301: PID 5000301 finished with status 0")
 	if !s.stopping() || s.code() != ExitService {

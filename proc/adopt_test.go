@@ -94,11 +94,18 @@ func TestAdoptOutputIsLoggedAsNamePid(t *testing.T) {
 	if out := stdoutText(s); out != want {
 		t.Fatalf("stdout:\n%s\nwant:\n%s", out, want)
 	}
-	// The end and the last lines race (reaping, reading): any order.
+	// The end and the last lines race (reaping, reading): any order, but
+	// the shutdown line right after the end.
 	got := messages(s)
+	ended := "TS dinit: info: sh/" + n + ": PID " + n + " finished with status 0"
+	reason := "TS dinit: warning: shutting down: sh/" + n + ": adopted process PID " + n + " finished with status 0"
+	if i := slices.Index(got, ended); i < 0 || i+1 >= len(got) || got[i+1] != reason {
+		t.Fatalf("no shutdown line right after the end:\n%s", strings.Join(got, "\n"))
+	}
 	wantErr := []string{
-		"TS dinit: info: sh/" + n + ": PID " + n + " finished with status 0",
+		ended,
 		"TS dinit: warning: sh/" + n + ": not JSON stdout: plain",
+		reason,
 		"TS sh/" + n + ": oops",
 	}
 	slices.Sort(got)
@@ -122,5 +129,7 @@ func TestAdoptOutputOfAZombieWarns(t *testing.T) {
 	adoptAll(t, s)
 	expectMessages(t, s, "TS dinit: warning: sh/"+n+": cannot redirect output of PID "+n+": the process has ended (zombie)")
 	runToEnd(t, s)
-	expectMessages(t, s, "TS dinit: info: sh/"+n+": PID "+n+" finished with status 4")
+	expectMessages(t, s,
+		"TS dinit: info: sh/"+n+": PID "+n+" finished with status 4",
+		"TS dinit: warning: shutting down: sh/"+n+": adopted process PID "+n+" finished with status 4")
 }

@@ -71,6 +71,7 @@ func TestReapEndOfRun(t *testing.T) {
 			}
 			expectMessages(t, s,
 				"TS dinit: info: web/run: PID "+itoa(w)+" "+tt.ended,
+				"TS dinit: warning: shutting down: web/run: PID "+itoa(w)+" "+tt.ended,
 				"TS dinit: info: db/run: terminating",
 				"TS dinit: info: db/run: sending SIGTERM to PID "+itoa(d))
 			if web.disabled || !s.stopping() || s.code() != tt.code {
@@ -193,6 +194,7 @@ func TestReapAdoptedEndStartsShutdown(t *testing.T) {
 			n := itoa(p.pid)
 			expectMessages(t, s,
 				"TS dinit: info: x/"+n+": PID "+n+" finished with "+tt.ended,
+				"TS dinit: warning: shutting down: x/"+n+": adopted process PID "+n+" finished with "+tt.ended,
 				"TS dinit: info: web/run: terminating",
 				"TS dinit: info: web/run: sending SIGTERM to PID "+itoa(w))
 			if got := pendingSignals(t, w); got != sigBit(unix.SIGTERM) {
@@ -277,6 +279,7 @@ func TestLogEndWhileRunRunsThroughReap(t *testing.T) {
 			s.now = due
 			s.checkLogWaits()
 			expectMessages(t, s,
+				"TS dinit: warning: shutting down: web/log: PID "+itoa(l)+" finished with status "+st,
 				"TS dinit: info: web/run: terminating",
 				"TS dinit: info: web/run: sending SIGTERM to PID "+itoa(r))
 			if !s.stopping() || s.code() != tt.code || len(s.logWaits) != 0 {
@@ -312,7 +315,8 @@ func TestLogEndThenRunEndWithinGrace(t *testing.T) {
 	s.checkLogWaits()
 	expectMessages(t, s,
 		"TS dinit: info: web/log: PID "+itoa(l)+" finished with status 0",
-		"TS dinit: info: web/run: PID "+itoa(r)+" finished with status 7")
+		"TS dinit: info: web/run: PID "+itoa(r)+" finished with status 7",
+		"TS dinit: warning: shutting down: web/run: PID "+itoa(r)+" finished with status 7")
 	if !s.stopping() || s.exitCode != ExitService || len(s.logWaits) != 0 {
 		t.Fatalf("phase=%d code=%d waits=%d", s.phase, s.exitCode, len(s.logWaits))
 	}

@@ -194,7 +194,9 @@ func TestScanAdoptsAndItsEndStartsShutdown(t *testing.T) {
 	sys.Close(w)
 	waitExited(t, pid)
 	s.reap()
-	expectMessages(t, s, "TS dinit: info: sh/"+n+": PID "+n+" finished with status 4")
+	expectMessages(t, s,
+		"TS dinit: info: sh/"+n+": PID "+n+" finished with status 4",
+		"TS dinit: warning: shutting down: sh/"+n+": adopted process PID "+n+" finished with status 4")
 	if !s.stopping() || s.exitCode != ExitService {
 		t.Fatalf("phase=%d code=%d", s.phase, s.exitCode)
 	}

@@ -19,6 +19,7 @@ func TestShutdownSignals(t *testing.T) {
 			s.handleSignal(sig)
 			expectMessages(t, s,
 				"TS dinit: info: got signal "+itoa(int(sig))+", terminating services",
+				"TS dinit: warning: shutting down: got signal "+itoa(int(sig)),
 				"TS dinit: info: web/run: terminating",
 				"TS dinit: info: web/run: sending SIGTERM to PID "+r)
 			if !s.stopping() || s.exitCode != ExitOK {
@@ -52,6 +53,7 @@ func TestTermDuringAServiceShutdownKeepsItsCode(t *testing.T) {
 	s.handleSignal(unix.SIGTERM)
 	expectMessages(t, s,
 		"TS dinit: info: web/run: PID "+r+" finished with status 7",
+		"TS dinit: warning: shutting down: web/run: PID "+r+" finished with status 7",
 		"TS dinit: info: got signal 15, already terminating services")
 	if s.exitCode != ExitService {
 		t.Fatalf("exit code %d", s.exitCode)
@@ -73,7 +75,9 @@ func TestForwardedSignalsReachTheRun(t *testing.T) {
 			}
 			waitExited(t, web.run.pid)
 			s.reap()
-			expectMessages(t, s, "TS dinit: info: web/run: PID "+r+" finished with signal "+itoa(int(sig)))
+			expectMessages(t, s,
+				"TS dinit: info: web/run: PID "+r+" finished with signal "+itoa(int(sig)),
+				"TS dinit: warning: shutting down: web/run: PID "+r+" finished with signal "+itoa(int(sig)))
 			if !s.stopping() || s.exitCode != ExitService {
 				t.Fatalf("phase=%d code=%d", s.phase, s.exitCode)
 			}
@@ -189,7 +193,8 @@ func TestCaughtSignalsAndWhatEachDoes(t *testing.T) {
 		s.handleSignal(sig)
 		msgs := messages(s)
 		switch n := itoa(int(sig)); {
-		case s.stopping() && slices.Equal(msgs, []string{"TS dinit: info: got signal " + n + ", terminating services"}):
+		case s.stopping() && slices.Equal(msgs, []string{"TS dinit: info: got signal " + n + ", terminating services",
+			"TS dinit: warning: shutting down: got signal " + n}):
 			got[sig] = "shutdown"
 		case slices.Equal(msgs, []string{"TS dinit: info: got signal " + n + ", forwarding it to running services"}):
 			got[sig] = "forward"

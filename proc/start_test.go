@@ -236,6 +236,7 @@ func TestStartFailureStopsEarlierServicesAndSkipsLaterOnes(t *testing.T) {
 		"TS dinit: info: a/run: running with PID "+a,
 		"TS dinit: info: b/run: starting",
 		"TS dinit: error: b/run: error running: fork/exec "+filepath.Join(dir, "b", "run")+": permission denied",
+		"TS dinit: warning: shutting down: b could not be started",
 		"TS dinit: info: a/run: terminating",
 		"TS dinit: info: a/run: sending SIGTERM to PID "+a)
 	if s.exitCode != ExitFailure || !s.stopping() || svcs[1].run != nil || svcs[2].run != nil {
@@ -260,7 +261,8 @@ func TestLogProgramNotExecutable(t *testing.T) {
 	svcs := startDir(t, s, dir)
 	expectMessages(t, s,
 		"TS dinit: info: web/log: starting",
-		"TS dinit: error: web/log: error running: fork/exec "+filepath.Join(dir, "web", "log", "run")+": permission denied")
+		"TS dinit: error: web/log: error running: fork/exec "+filepath.Join(dir, "web", "log", "run")+": permission denied",
+		"TS dinit: warning: shutting down: web could not be started")
 	if svcs[0].run != nil || svcs[0].log != nil || len(s.procs) != 0 || s.out.Open() != 0 || s.loop.Registered() != 0 {
 		t.Fatalf("run=%v log=%v procs=%d open=%d registered=%d", svcs[0].run, svcs[0].log, len(s.procs), s.out.Open(), s.loop.Registered())
 	}
@@ -291,7 +293,8 @@ func TestRunFailsAfterItsLogProgramStarted(t *testing.T) {
 		"TS dinit: info: web/log: starting",
 		"TS dinit: info: web/log: running with PID "+l,
 		"TS dinit: info: web/run: starting",
-		"TS dinit: error: web/run: error running: fork/exec "+filepath.Join(dir, "web", "run")+": permission denied")
+		"TS dinit: error: web/run: error running: fork/exec "+filepath.Join(dir, "web", "run")+": permission denied",
+		"TS dinit: warning: shutting down: web could not be started")
 	start := time.Now()
 	runToEnd(t, s)
 	expectMessages(t, s,
@@ -315,7 +318,8 @@ func TestServiceWithoutRun(t *testing.T) {
 	startDir(t, s, dir)
 	expectMessages(t, s,
 		"TS dinit: info: web/run: starting",
-		"TS dinit: error: web/run: error running: fork/exec "+filepath.Join(dir, "web", "run")+": no such file or directory")
+		"TS dinit: error: web/run: error running: fork/exec "+filepath.Join(dir, "web", "run")+": no such file or directory",
+		"TS dinit: warning: shutting down: web could not be started")
 	if s.exitCode != ExitFailure || !s.stopping() || s.out.Open() != 0 || len(s.procs) != 0 {
 		t.Fatalf("code=%d phase=%d open=%d procs=%d", s.exitCode, s.phase, s.out.Open(), len(s.procs))
 	}

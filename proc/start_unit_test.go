@@ -104,7 +104,8 @@ func TestRunNotExecutableIsOurFailure(t *testing.T) {
 	startAll(s)
 	expectMessages(t, s,
 		"TS dinit: info: a/run: starting",
-		"TS dinit: error: a/run: error running: fork/exec "+filepath.Join(dir, "a", "run")+": permission denied")
+		"TS dinit: error: a/run: error running: fork/exec "+filepath.Join(dir, "a", "run")+": permission denied",
+		"TS dinit: warning: shutting down: a could not be started")
 	if s.exitCode != ExitFailure || !s.stopping() || svcs[1].run != nil || s.out.Open() != 0 || len(s.procs) != 0 {
 		t.Fatalf("code %d stopping %v b started %v open %d procs %d", s.exitCode, s.stopping(), svcs[1].run != nil, s.out.Open(), len(s.procs))
 	}
@@ -158,7 +159,7 @@ func TestStartFailureLeavesNothing(t *testing.T) {
 	for _, stdout := range []int{-1, given} {
 		before := fdCount(t)
 		p, err := s.start(program{svc: svc, stage: "run", role: roleRun, path: filepath.Join(dir, "run"),
-			dir: dir, env: s.env, stdin: devnull, stdout: stdout})
+			dir: dir, env: s.env, stdin: devnull, stdout: stdout, stderr: -1})
 		if p != nil || err == nil || err.Error() != "fork/exec "+filepath.Join(dir, "run")+": no such file or directory" {
 			t.Fatalf("stdout %d: start = %v, %v", stdout, p, err)
 		}
@@ -207,7 +208,7 @@ func TestStartFailureOnTheSecondPipeUndoesTheFirst(t *testing.T) {
 		t.Fatal(err)
 	}
 	p, err := s.startLogged(program{svc: svc, stage: "run", role: roleRun, path: "/bin/true", dir: svc.dir,
-		env: s.env, stdin: -1, stdout: -1})
+		env: s.env, stdin: -1, stdout: -1, stderr: -1})
 	if err := unix.Setrlimit(unix.RLIMIT_NOFILE, &lim); err != nil {
 		t.Fatal(err)
 	}
@@ -388,6 +389,7 @@ func TestStartupInSlices(t *testing.T) {
 		"TS dinit: info: b/run: starting",
 		"TS dinit: info: b/run: running with PID "+itoa(svcs[1].run.pid),
 		"TS dinit: info: got signal 15, terminating services",
+		"TS dinit: warning: shutting down: got signal 15",
 		"TS dinit: info: a/run: terminating",
 		"TS dinit: info: a/run: sending SIGTERM to PID "+itoa(svcs[0].run.pid),
 		"TS dinit: info: b/run: terminating",

@@ -492,7 +492,7 @@ func TestTurnRunsServicesToTheEnd(t *testing.T) {
 		"TS dinit: info: b/run: starting",
 		"TS dinit: info: b/run: running with PID " + itoa(b),
 	})
-	if last := lines[len(lines)-1]; last != "TS dinit: info: dinit exiting with status 3" {
+	if last := lines[len(lines)-1]; last != "TS dinit: warning: dinit exiting with status 3" {
 		t.Fatalf("last line %q", last)
 	}
 	rest := slices.Clone(lines[6 : len(lines)-1])
@@ -507,11 +507,12 @@ func TestTurnRunsServicesToTheEnd(t *testing.T) {
 		"TS dinit: info: b/log: PID " + itoa(bl) + " finished with status 0",
 		"TS dinit: info: b/run: PID " + itoa(b) + " finished with status 7",
 		"TS dinit: warning: a/term: not JSON stdout: stopping " + itoa(a),
+		"TS dinit: warning: shutting down: b/run: PID " + itoa(b) + " finished with status 7",
 	}
 	sameLines(t, "after the start (sorted)", rest, want)
-	// Causes before effects.
+	// Causes before effects; the reason right after the end.
 	at := func(l string) int { return slices.Index(lines, l) }
-	if !(at(want[7]) < at(want[2]) && at(want[2]) < at(want[5]) && at(want[5]) < at(want[4])) {
+	if !(at(want[7])+1 == at(want[9]) && at(want[9]) < at(want[2]) && at(want[2]) < at(want[5]) && at(want[5]) < at(want[4])) {
 		t.Fatalf("out of order:\n%s", strings.Join(lines, "\n"))
 	}
 	if len(s.procs) != 0 || s.out.Open() != 0 || s.loop.Registered() != 0 {
@@ -545,7 +546,8 @@ func TestTurnSurvivesAPollFailure(t *testing.T) {
 	s.turn()
 	expectMessages(t, s,
 		"TS dinit: error: waiting for events: epoll_wait: invalid argument",
-		"TS dinit: info: dinit exiting with status 1")
+		"TS dinit: warning: shutting down: waiting for events failed",
+		"TS dinit: warning: dinit exiting with status 1")
 	if !s.stopping() || s.code() != ExitFailure || !s.done() {
 		t.Fatalf("phase=%d code=%d done=%v", s.phase, s.code(), s.done())
 	}

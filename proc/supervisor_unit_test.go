@@ -253,7 +253,9 @@ func TestEndedRunDecidesExitCode(t *testing.T) {
 		p := &process{sup: s, pid: 42, pidfd: -1, role: roleRun, svc: svc, label: "web/run"}
 		svc.run, s.procs[42], s.services = p, p, []*service{svc}
 		s.ended(p, tt.st)
-		expectMessages(t, s, "TS dinit: info: web/run: PID 42 finished with "+tt.msg)
+		expectMessages(t, s,
+			"TS dinit: info: web/run: PID 42 finished with "+tt.msg,
+			"TS dinit: warning: shutting down: web/run: PID 42 finished with "+tt.msg)
 		if !s.stopping() || s.code() != tt.code {
 			t.Errorf("%v: stopping=%v code=%d, want %d", tt.st, s.stopping(), s.code(), tt.code)
 		}
@@ -292,7 +294,8 @@ func TestLogEndWaitsForRunWithinGrace(t *testing.T) {
 	s.checkLogWaits()
 	expectMessages(t, s,
 		"TS dinit: info: web/log: PID 43 finished with status 0",
-		"TS dinit: info: web/run: PID 41 finished with status 0")
+		"TS dinit: info: web/run: PID 41 finished with status 0",
+		"TS dinit: warning: shutting down: web/run: PID 41 finished with status 0")
 	if len(s.logWaits) != 0 || s.code() != ExitOK {
 		t.Fatalf("waits=%d code=%d", len(s.logWaits), s.code())
 	}
@@ -447,6 +450,7 @@ func TestSignalHandling(t *testing.T) {
 		"TS dinit: info: got signal 14, ignoring it",
 		"TS dinit: info: got signal 10, forwarding it to running services",
 		"TS dinit: info: got signal 3, terminating services",
+		"TS dinit: warning: shutting down: got signal 3",
 		"TS dinit: info: got signal 15, already terminating services")
 	if !s.stopping() || s.exitCode != ExitOK {
 		t.Fatalf("stopping=%v code=%d", s.stopping(), s.exitCode)
