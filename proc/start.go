@@ -81,7 +81,7 @@ func (s *Supervisor) openStartup() bool {
 // log/run's stdin; log/run's stdout is the service's stdout, stage run.
 func (s *Supervisor) startService(svc *service, devnull int) error {
 	if svc.main != nil {
-		return s.startMain(svc, devnull)
+		return s.startMain(svc)
 	}
 	run := program{svc: svc, stage: "run", role: roleRun, path: svc.path("run"), dir: svc.dir,
 		env: s.env, stdin: devnull, stdout: -1, stderr: -1}
@@ -103,14 +103,13 @@ func (s *Supervisor) startService(svc *service, devnull int) error {
 // stdout and stderr are ours as they are, not relayed, and the program is
 // made the terminal's foreground process group when the terminal is ours:
 // Ctrl-C, job control and full-screen programs then behave as in a shell.
-func (s *Supervisor) startMain(svc *service, devnull int) error {
+func (s *Supervisor) startMain(svc *service) error {
 	m := svc.main
 	pg := program{svc: svc, stage: "run", role: roleRun, path: m.Path, args: m.Args, env: s.env,
 		stdin: 0, stdout: -1, stderr: -1}
-	switch {
-	case !sys.IsOpen(0):
-		pg.stdin = devnull
-	case sys.IsTerminal(0):
+	// fd 0 is always open: the Go runtime opens /dev/null on 0, 1 and 2
+	// at start-up when they are closed.
+	if sys.IsTerminal(0) {
 		pg.stdout, pg.stderr = 1, 2
 		pg.foreground = sys.IsControllingTerminal(0)
 	}

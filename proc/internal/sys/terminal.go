@@ -19,9 +19,3 @@ func IsControllingTerminal(fd int) bool {
 	own, err := unix.Getsid(0)
 	return err == nil && own == sid
 }
-
-// IsOpen reports whether fd is an open descriptor.
-func IsOpen(fd int) bool {
-	_, err := unix.FcntlInt(uintptr(fd), unix.F_GETFD, 0)
-	return err == nil
-}
