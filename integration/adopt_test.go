@@ -35,6 +35,7 @@ echo '{"orphan":"says hi"}'; echo err >&2
 		d.expectInOrder("stderr", errs,
 			warn("sh/%d: adopting reparented child process with PID %d: /bin/sh ./orphan.sh", o, o),
 			info("sh/%d: PID %d finished with status 0", o, o),
+			warn("shutting down: sh/%d: adopted process PID %d finished with status 0", o, o),
 			exiting(0))
 		d.expectInOrder("stderr", errs, svc("sh", stage, "err"))
 		d.expectNoLine("stderr", errs, `cannot redirect`)
@@ -70,7 +71,8 @@ wait
 		errs := withoutDebug(d.errLines())
 		d.expectInOrder("stderr", errs, svc("sh", stage, "child err"))
 		d.expectNoLine("stderr", errs, `cannot redirect`)
-		d.expectInOrder("stderr", errs, info("sh/%d: PID %d finished with status 0", o, o), exiting(0))
+		d.expectInOrder("stderr", errs, info("sh/%d: PID %d finished with status 0", o, o),
+			warn("shutting down: sh/%d: adopted process PID %d finished with status 0", o, o), exiting(0))
 	})
 }
 

@@ -4,8 +4,11 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"os"
+	"path/filepath"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -58,8 +61,29 @@ func jsonOut(obj, name, stage string) string {
 	return "{" + body + "," + fields
 }
 
-// exiting is dinit's last line.
-func exiting(code int) string { return info("dinit exiting with status %d", code) }
+// exiting is dinit's last line: at warning for a non-zero status.
+func exiting(code int) string {
+	if code != 0 {
+		return warn("dinit exiting with status %d", code)
+	}
+	return info("dinit exiting with status %d", code)
+}
+
+// pidFile is the PID a program wrote to a file of the service directory
+// (echo $$ >pid), read once dinit exited: at the default level no info
+// line gives it.
+func (d *instance) pidFile(name string) int {
+	d.t.Helper()
+	data, err := os.ReadFile(filepath.Join(d.dir, name))
+	if err != nil {
+		d.t.Fatal(err)
+	}
+	pid, err := strconv.Atoi(strings.TrimSpace(string(data)))
+	if err != nil {
+		d.t.Fatalf("%s: %v", name, err)
+	}
+	return pid
+}
 
 // preamble is what dinit logs at info level before anything else: in
 // subreaper mode, that it registers as a subreaper.
@@ -138,6 +162,17 @@ func matching(lines []string, pattern string) []string {
 		}
 	}
 	return out
+}
+
+// countLines is how many of lines are line.
+func countLines(lines []string, line string) int {
+	n := 0
+	for _, l := range lines {
+		if l == line {
+			n++
+		}
+	}
+	return n
 }
 
 // diffLines shows got and want side by side, marking differences.

@@ -518,6 +518,15 @@ func dockerWarn(format string, a ...any) string {
 }
 func dockerSvc(name, stage, line string) string { return "TS " + name + "/" + stage + ": " + line }
 
+// dockerExiting is dinit's last line, normalised: at warning for a non-zero
+// status.
+func dockerExiting(code int) string {
+	if code != 0 {
+		return dockerWarn("dinit exiting with status %d", code)
+	}
+	return dockerInfo("dinit exiting with status %d", code)
+}
+
 // dockerSameLines checks that got and want hold the same lines in any order.
 func dockerSameLines(t *testing.T, what string, got, want []string) {
 	t.Helper()

@@ -83,10 +83,11 @@ func TestDockerLogs(t *testing.T) {
 		dockerWarn("plain/run: not JSON stdout: line 1"),
 		dockerSvc("stderr", "run", "err 1"),
 		dockerInfo("got signal 15, terminating services"),
-		dockerInfo("dinit exiting with status 0"),
+		dockerWarn("shutting down: got signal 15"),
+		dockerExiting(0),
 	)
 	dockerSameLines(t, "stderr", stderr, want)
-	if len(stderr) > 0 && stderr[len(stderr)-1] != dockerInfo("dinit exiting with status 0") {
+	if len(stderr) > 0 && stderr[len(stderr)-1] != dockerExiting(0) {
 		t.Errorf("last stderr line %q, want the exit status", stderr[len(stderr)-1])
 	}
 	c.checkFormat()
@@ -170,7 +171,8 @@ func dockerCheckStop(t *testing.T, c *dockerContainer, termPID int) {
 	want = append(want, dockerTermLines("e-json")...)
 	want = append(want,
 		dockerInfo("got signal 15, terminating services"),
-		dockerInfo("dinit exiting with status 0"))
+		dockerWarn("shutting down: got signal 15"),
+		dockerExiting(0))
 	dockerSameLines(t, "stderr", stderr, want)
 }
 
@@ -221,7 +223,8 @@ func TestDockerSignals(t *testing.T) {
 	}
 	want = append(want,
 		dockerInfo("got signal 3, terminating services"),
-		dockerInfo("dinit exiting with status 0"))
+		dockerWarn("shutting down: got signal 3"),
+		dockerExiting(0))
 	dockerSameLines(t, "stderr", stderr, want)
 	c.checkFormat()
 }
@@ -245,8 +248,15 @@ func TestDockerExitCodes(t *testing.T) {
 		want := dockerServiceLines("fail", "run", "finished with status 7")
 		want = append(want, dockerServiceLines("sleep", "run", "finished with signal 15")...)
 		want = append(want, dockerTermLines("sleep")...)
-		want = append(want, dockerInfo("dinit exiting with status 3"))
+		want = append(want,
+			dockerWarn("shutting down: fail/run: PID N finished with status 7"),
+			dockerExiting(3))
 		dockerSameLines(t, "stderr", stderr, want)
+		dockerInOrder(t, "stderr", stderr,
+			dockerInfo("fail/run: PID N finished with status 7"),
+			dockerWarn("shutting down: fail/run: PID N finished with status 7"),
+			dockerInfo("sleep/run: terminating"),
+			dockerExiting(3))
 		c.checkFormat()
 	})
 	t.Run("exit115", func(t *testing.T) {
@@ -282,7 +292,8 @@ func TestDockerExitCodes(t *testing.T) {
 		want = append(want,
 			dockerInfo("got signal 1, forwarding it to running services"),
 			dockerInfo("got signal 15, terminating services"),
-			dockerInfo("dinit exiting with status 0"))
+			dockerWarn("shutting down: got signal 15"),
+			dockerExiting(0))
 		dockerSameLines(t, "stderr", stderr, want)
 		c.checkFormat()
 	})
@@ -345,7 +356,8 @@ func TestDockerZombies(t *testing.T) {
 		}
 		want = append(want,
 			dockerInfo("got signal 15, terminating services"),
-			dockerInfo("dinit exiting with status 0"))
+			dockerWarn("shutting down: got signal 15"),
+			dockerExiting(0))
 		dockerSameLines(t, "stderr", stderr, want)
 		c.checkFormat()
 	})
@@ -408,7 +420,8 @@ func TestDockerOrphanTerminate(t *testing.T) {
 		dockerInfo("testsvc/N: sending SIGTERM to PID N"),
 		dockerInfo("testsvc/N: PID N finished with signal 15"),
 		dockerInfo("got signal 15, terminating services"),
-		dockerInfo("dinit exiting with status 0"))
+		dockerWarn("shutting down: got signal 15"),
+		dockerExiting(0))
 	dockerSameLines(t, "stderr", stderr, want)
 	c.checkFormat()
 }
@@ -465,7 +478,8 @@ func TestDockerOrphanAdopt(t *testing.T) {
 		_, stderr := c.normLogs()
 		dockerInOrder(t, "stderr", stderr,
 			dockerInfo("got signal 15, terminating services"),
-			dockerInfo("dinit exiting with status 0"))
+			dockerWarn("shutting down: got signal 15"),
+			dockerExiting(0))
 		for _, name := range []string{"run", "testsvc"} {
 			dockerInOrder(t, "stderr", stderr,
 				dockerInfo("%s/N: sending SIGTERM to PID N", name),
@@ -485,9 +499,10 @@ func TestDockerOrphanAdopt(t *testing.T) {
 		_, stderr := c.normLogs()
 		dockerInOrder(t, "stderr", stderr,
 			dockerInfo("testsvc/N: PID N finished with signal 15"),
+			dockerWarn("shutting down: testsvc/N: adopted process PID N finished with signal 15"),
 			dockerInfo("trap/run: terminating"),
 			dockerInfo("run/N: sending SIGTERM to PID N"),
-			dockerInfo("dinit exiting with status 3"))
+			dockerExiting(3))
 		c.checkFormat()
 	})
 }
@@ -559,7 +574,8 @@ func TestDockerRunOptions(t *testing.T) {
 			want = append(want, dockerTermLines("trap")...)
 			want = append(want,
 				dockerInfo("got signal 15, terminating services"),
-				dockerInfo("dinit exiting with status 0"))
+				dockerWarn("shutting down: got signal 15"),
+				dockerExiting(0))
 			dockerSameLines(t, "stderr", stderr, want)
 			c.checkFormat()
 		})
@@ -567,7 +583,8 @@ func TestDockerRunOptions(t *testing.T) {
 }
 
 // TestDockerFDs: a service in a container sees only descriptors 0, 1 and 2; a
-// service ending with 0 ends the container with 0.
+// service ending with 0 ends the container with 0, and the only line on stderr
+// (level warn) says why.
 func TestDockerFDs(t *testing.T) {
 	dockerRequire(t)
 	c := dockerRun(t, dockerBuild(t, dockerService{name: "fds", mode: "fds"}))
@@ -576,8 +593,8 @@ func TestDockerFDs(t *testing.T) {
 	if want := []string{dockerJSON(`{"fds":[0,1,2]}`, "fds", "run")}; !slices.Equal(stdout, want) {
 		t.Errorf("stdout %q, want %q", stdout, want)
 	}
-	if len(stderr) != 0 {
-		t.Errorf("stderr %q, want nothing (level warn)", stderr)
+	if want := []string{dockerWarn("shutting down: fds/run: PID N finished with status 0")}; !slices.Equal(stderr, want) {
+		t.Errorf("stderr %q, want %q (level warn)", stderr, want)
 	}
 	c.checkFormat()
 }

@@ -42,6 +42,7 @@ func TestServiceEnds(t *testing.T) {
 					info("b/run: running with PID %d", b),
 					svc("a", "run", "about to end"),
 					info("a/run: PID %d %s", a, c.end),
+					warn("shutting down: a/run: PID %d %s", a, c.end),
 					info("b/run: terminating"),
 					info("b/run: sending SIGTERM to PID %d", b),
 					info("b/run: PID %d finished with signal 15", b),
@@ -49,7 +50,7 @@ func TestServiceEnds(t *testing.T) {
 				)
 				got := d.errLines()
 				d.expectSameLines("stderr", got, want)
-				d.expectInOrder("stderr", got, want[len(want)-5:]...)
+				d.expectInOrder("stderr", got, want[len(want)-6:]...)
 			})
 		})
 	}
@@ -70,8 +71,13 @@ func TestSignalShutdownWinsOverServiceErrors(t *testing.T) {
 		d.signal(syscall.SIGTERM)
 		d.expectExit(0)
 		got := d.errLines()
-		d.expectInOrder("stderr", got, info("got signal 15, terminating services"), info("a/run: PID %d finished with status 5", a))
-		d.expectInOrder("stderr", got, info("got signal 15, terminating services"), info("b/run: PID %d finished with signal 9", b))
+		d.expectInOrder("stderr", got, info("got signal 15, terminating services"), warn("shutting down: got signal 15"),
+			info("a/run: PID %d finished with status 5", a))
+		d.expectInOrder("stderr", got, info("got signal 15, terminating services"), warn("shutting down: got signal 15"),
+			info("b/run: PID %d finished with signal 9", b))
+		if n := len(matching(got, `^TS dinit: warning: shutting down: `)); n != 1 {
+			t.Errorf("want exactly 1 shutting down line, got %d", n)
+		}
 		d.expectLast("stderr", got, exiting(0))
 	})
 }
@@ -96,8 +102,12 @@ func TestFirstReasonWins(t *testing.T) {
 		}
 		d.expectExit(3)
 		got := d.errLines()
-		d.expectInOrder("stderr", got, info("a/run: PID %d finished with status 4", a), info("got signal 15, already terminating services"))
+		d.expectInOrder("stderr", got, info("a/run: PID %d finished with status 4", a),
+			warn("shutting down: a/run: PID %d finished with status 4", a), info("got signal 15, already terminating services"))
 		d.expectNoLine("stderr", got, `got signal 15, terminating services`)
+		if n := len(matching(got, `^TS dinit: warning: shutting down: `)); n != 1 {
+			t.Errorf("want exactly 1 shutting down line, got %d", n)
+		}
 		d.expectLast("stderr", got, exiting(3))
 	})
 }
@@ -116,8 +126,8 @@ func TestRunNotExecutable(t *testing.T) {
 		a := d.pidOf("a/run")
 		got := d.errLines()
 		errLine := "TS dinit: error: b/run: error running: fork/exec " + filepath.Join(d.dir, "b", "run") + ": permission denied"
-		d.expectInOrder("stderr", got, errLine, info("a/run: terminating"), info("a/run: sending SIGTERM to PID %d", a),
-			info("a/run: PID %d finished with signal 15", a))
+		d.expectInOrder("stderr", got, errLine, warn("shutting down: b could not be started"), info("a/run: terminating"),
+			info("a/run: sending SIGTERM to PID %d", a), info("a/run: PID %d finished with signal 15", a))
 		if n := len(matching(got, `^TS dinit: error: `)); n != 1 {
 			t.Errorf("want exactly 1 error line, got %d", n)
 		}
@@ -152,6 +162,7 @@ func TestEndWithZeroRecordsNothing(t *testing.T) {
 				got := d.errLines()
 				d.expectInOrder("stderr", got,
 					info("a/run: PID %d finished with status 0", a),
+					warn("shutting down: a/run: PID %d finished with status 0", a),
 					info("b/run: sending SIGTERM to PID %d", b),
 					info("b/run: PID %d %s", b, c.end))
 				d.expectLast("stderr", got, exiting(c.status))

@@ -60,7 +60,7 @@ func TestLongLines(t *testing.T) {
 		}, "\n") + "\n"
 		errOut := strings.Repeat("z", lineLimit+1) + "\nshort\n"
 		d := start(t, setup{mode: m, files: tree{
-			"web/run":     script("cat out.bin\ncat err.bin >&2\n"),
+			"web/run":     script("echo $$ >pid\ncat out.bin\ncat err.bin >&2\n"),
 			"web/out.bin": text(out),
 			"web/err.bin": text(errOut),
 		}})
@@ -89,8 +89,14 @@ func TestLongLines(t *testing.T) {
 		if n := len(matching(got, `^TS dinit: warning: web/run: line longer than`)); n != 3 {
 			t.Errorf("%d long-line warnings, want 3", n)
 		}
+		// The shutdown's reason, once: run may end before all of its output
+		// is read, so anywhere.
+		reason := warn("shutting down: web/run: PID %d finished with status 0", d.pidFile("web/pid"))
+		if n := countLines(got, reason); n != 1 {
+			t.Errorf("%d lines %q, want 1", n, reason)
+		}
 		for _, l := range got {
-			if !strings.HasPrefix(l, "TS web/run: ") && !strings.HasPrefix(l, "TS dinit: warning: web/run: line longer than") {
+			if !strings.HasPrefix(l, "TS web/run: ") && !strings.HasPrefix(l, "TS dinit: warning: web/run: line longer than") && l != reason {
 				t.Errorf("unexpected stderr line %s", short(l))
 			}
 		}

@@ -62,7 +62,7 @@ func outputService(cases []stdoutCase) tree {
 		out = append(out, c.in)
 	}
 	return tree{
-		"web/run":        script("cat stdout.bin\ncat stderr.bin >&2\n"),
+		"web/run":        script("echo $$ >pid\ncat stdout.bin\ncat stderr.bin >&2\n"),
 		"web/stdout.bin": text(strings.Join(out, "\n")),
 		"web/stderr.bin": text(stderrInput),
 	}
@@ -84,6 +84,19 @@ func expectedOutput(cases []stdoutCase, notJSON func(in string) string) (stdout,
 		fromStderr = append(fromStderr, svc("web", "run", l))
 	}
 	return stdout, fromStdout, fromStderr
+}
+
+// reasonLine is the shutdown's reason for outputService: web/run ended
+// with 0. The service's last stderr line has no newline: dinit emits it at
+// EOF, which may come after it saw run end, so the reason has no fixed
+// place among the service's lines (see splitReason).
+func (d *instance) reasonLine() string {
+	return warn("shutting down: web/run: PID %d finished with status 0", d.pidFile("web/pid"))
+}
+
+// splitReason splits stderr lines into the shutdown's reasons and the rest.
+func (d *instance) splitReason(lines []string) (reasons, rest []string) {
+	return splitBySource(lines, func(l string) bool { return strings.HasPrefix(l, "TS dinit: warning: shutting down: ") })
 }
 
 // splitBySource splits stderr lines into those made of the service's
@@ -110,9 +123,11 @@ func TestJSONStdout(t *testing.T) {
 			return warn("web/run: not JSON stdout: %s", in)
 		})
 		d.expectLines("stdout", d.outLines(), wantOut)
-		warnings, rest := splitBySource(d.errLines(), func(l string) bool { return strings.HasPrefix(l, "TS dinit: warning: ") })
+		reason, rest := d.splitReason(d.errLines())
+		warnings, rest := splitBySource(rest, func(l string) bool { return strings.HasPrefix(l, "TS dinit: warning: ") })
 		d.expectLines("stderr: warnings", warnings, wantWarn)
 		d.expectLines("stderr: the service's stderr", rest, wantErr)
+		d.expectLines("stderr: the shutdown's reason", reason, []string{d.reasonLine()})
 	})
 }
 
@@ -128,7 +143,9 @@ func TestJSONStdoutBadUTF8(t *testing.T) {
 			got = append(got, strings.ReplaceAll(strings.ReplaceAll(l, `\ufffd`, "\ufffd"), `\uFFFD`, "\ufffd"))
 		}
 		d.expectLines("stdout", got, wantOut)
-		d.expectLines("stderr", d.errLines(), wantErr)
+		reason, rest := d.splitReason(d.errLines())
+		d.expectLines("stderr: the service's stderr", rest, wantErr)
+		d.expectLines("stderr: the shutdown's reason", reason, []string{d.reasonLine()})
 	})
 }
 
@@ -167,15 +184,18 @@ func TestPlainStdout(t *testing.T) {
 		}
 		d.expectLines("stdout", d.outLines(), want)
 		_, _, wantErr := expectedOutput(nil, nil)
-		d.expectLines("stderr", d.errLines(), wantErr)
+		reason, rest := d.splitReason(d.errLines())
+		d.expectLines("stderr: the service's stderr", rest, wantErr)
+		d.expectLines("stderr: the shutdown's reason", reason, []string{d.reasonLine()})
 	})
 }
 
 // Info and debug levels include the info lines; warn (the default) has
-// none; every level keeps the service's own stderr.
+// none, but has the warnings (the shutdown's reason, a non-zero final
+// status); every level keeps the service's own stderr.
 func TestLogLevels(t *testing.T) {
 	t.Parallel()
-	files := tree{"web/run": script("echo '{\"x\":1}'\necho 'not json'\necho 'to stderr' >&2\nexit 4\n")}
+	files := tree{"web/run": script("echo $$ >pid\necho '{\"x\":1}'\necho 'not json'\necho 'to stderr' >&2\nexit 4\n")}
 	for _, level := range []string{"", "none", "error", "warn", "info", "debug"} {
 		t.Run("level="+level, func(t *testing.T) {
 			t.Parallel()
@@ -192,7 +212,12 @@ func TestLogLevels(t *testing.T) {
 			case "none", "error":
 				want = []string{svc("web", "run", "not json"), svc("web", "run", "to stderr")}
 			case "", "warn":
-				want = []string{warn("web/run: not JSON stdout: not json"), svc("web", "run", "to stderr")}
+				want = []string{
+					warn("web/run: not JSON stdout: not json"),
+					svc("web", "run", "to stderr"),
+					warn("shutting down: web/run: PID %d finished with status 4", d.pidFile("web/pid")),
+					exiting(3),
+				}
 			case "info", "debug":
 				r := d.pidOf("web/run")
 				want = append(d.preamble(),
@@ -201,6 +226,7 @@ func TestLogLevels(t *testing.T) {
 					warn("web/run: not JSON stdout: not json"),
 					svc("web", "run", "to stderr"),
 					info("web/run: PID %d finished with status 4", r),
+					warn("shutting down: web/run: PID %d finished with status 4", r),
 					exiting(3),
 				)
 			}

@@ -68,6 +68,7 @@ func TestReparentTerminate(t *testing.T) {
 					info("sleep/%d: sending SIGTERM to PID %d", o, o),
 					info("sleep/%d: PID %d finished with signal 15", o, o),
 					info("got signal 15, terminating services"),
+					warn("shutting down: got signal 15"),
 					info("web/run: terminating"),
 					info("web/run: sending SIGTERM to PID %d", r),
 					info("web/run: PID %d finished with signal 15", r),
@@ -107,6 +108,7 @@ func TestReparentKillTimeout(t *testing.T) {
 			info("sleep/%d: sending SIGKILL to PID %d", o, o),
 			info("sleep/%d: PID %d finished with signal 9", o, o),
 			info("got signal 15, terminating services"),
+			warn("shutting down: got signal 15"),
 			info("web/run: terminating"),
 			info("web/run: sending SIGTERM to PID %d", r),
 			info("web/run: PID %d finished with signal 15", r),
@@ -143,6 +145,7 @@ while :; do sleep 0.05; done
 			info("got signal 1, forwarding it to running services"),
 			svc("sh", stage, "adopted stderr"),
 			info("sh/%d: PID %d finished with status 0", o, o),
+			warn("shutting down: sh/%d: adopted process PID %d finished with status 0", o, o),
 			info("web/run: terminating"),
 			info("web/run: sending SIGTERM to PID %d", r),
 			info("web/run: PID %d finished with signal 15", r),
@@ -150,8 +153,8 @@ while :; do sleep 0.05; done
 		)
 		got := withoutDebug(d.errLines())
 		d.expectSameLines("stderr", got, want)
-		d.expectInOrder("stderr", got, want[len(want)-8:len(want)-6]...)
-		d.expectInOrder("stderr", got, want[len(want)-5:]...)
+		d.expectInOrder("stderr", got, want[len(want)-9:len(want)-7]...)
+		d.expectInOrder("stderr", got, want[len(want)-6:]...)
 		d.expectSameLines("stdout", d.outLines(), []string{
 			jsonOut(fmt.Sprintf(`{"orphan":"o","pid":%d}`, o), "web", "run"),
 			readyOut("web"),
@@ -181,6 +184,7 @@ func TestReparentAdoptedFails(t *testing.T) {
 		d.expectInOrder("stderr", withoutDebug(d.errLines()),
 			warn("sh/%d: adopting reparented child process with PID %d: /bin/sh ./orphan.sh", o, o),
 			info("sh/%d: PID %d finished with status 7", o, o),
+			warn("shutting down: sh/%d: adopted process PID %d finished with status 7", o, o),
 			info("web/run: terminating"),
 			exiting(3))
 	})
@@ -203,6 +207,7 @@ func TestReparentAdoptDuringShutdown(t *testing.T) {
 			info("web/run: starting"),
 			info("web/run: running with PID %d", r),
 			info("got signal 15, terminating services"),
+			warn("shutting down: got signal 15"),
 			info("web/run: terminating"),
 			info("web/run: sending SIGTERM to PID %d", r),
 			info("web/run: PID %d finished with status 0", r),
@@ -242,6 +247,7 @@ func TestReparentIgnore(t *testing.T) {
 			info("web/run: starting"),
 			info("web/run: running with PID %d", r),
 			info("got signal 15, terminating services"),
+			warn("shutting down: got signal 15"),
 			info("web/run: terminating"),
 			info("web/run: sending SIGTERM to PID %d", r),
 			info("web/run: PID %d finished with signal 15", r),
@@ -310,12 +316,14 @@ exec sleep 1000
 				d.signal(syscall.SIGTERM)
 				d.expectExit(0)
 				got := d.errLines()
+				reason := warn("shutting down: got signal 15")
+				d.expectLast("stderr", got, reason)
 				reaped := map[string]bool{}
 				reapRe := regexp.MustCompile(`^TS dinit: warning: true/(\d+): reaping process with PID \d+$`)
-				for _, l := range got {
+				for i, l := range got {
 					if sm := reapRe.FindStringSubmatch(l); sm != nil {
 						reaped[sm[1]] = true
-					} else {
+					} else if l != reason || i != len(got)-1 {
 						t.Errorf("unexpected stderr line %q", l)
 					}
 				}
@@ -355,6 +363,7 @@ func TestReparentAdoptWithoutPtraceRights(t *testing.T) {
 		d.expectInOrder("stderr", d.errLines(),
 			info("got signal 1, forwarding it to running services"),
 			info("sh/%d: PID %d finished with status 0", o, o),
+			warn("shutting down: sh/%d: adopted process PID %d finished with status 0", o, o),
 			exiting(0))
 	})
 }
@@ -377,6 +386,7 @@ func TestOutputToFilesAndFirstScan(t *testing.T) {
 		d.expectInOrder("stderr", d.errLines(),
 			info("web/run: running with PID %d", r),
 			info("got signal 15, terminating services"),
+			warn("shutting down: got signal 15"),
 			exiting(0))
 	})
 }
@@ -406,6 +416,7 @@ func TestProcUnmounted(t *testing.T) {
 			d.expectInOrder("stderr", got,
 				svc("web", "run", "started"),
 				info("web/run: PID %d finished with status 0", r),
+				warn("shutting down: web/run: PID %d finished with status 0", r),
 				"TS dinit: error: listing child processes: "+c.why+"; reparented processes are not detected until /proc can be read",
 				"TS dinit: warning: cannot list child processes: sending SIGTERM to every process",
 				exiting(0))

@@ -37,12 +37,13 @@ exit 0
 			svc("web", "run", "stdin at EOF"),
 			svc("web", "run", "FOO=bar baz DINIT_PID=unset"),
 			info("web/run: PID %d finished with status 0", r),
+			warn("shutting down: web/run: PID %d finished with status 0", r),
 			exiting(0),
 		)
 		got := d.errLines()
 		d.expectSameLines("stderr", got, want)
 		d.expectInOrder("stderr", got, info("web/run: starting"), info("web/run: running with PID %d", r),
-			info("web/run: PID %d finished with status 0", r), exiting(0))
+			info("web/run: PID %d finished with status 0", r), warn("shutting down: web/run: PID %d finished with status 0", r), exiting(0))
 		d.expectInOrder("stderr", got, svc("web", "run", "cwd="+filepath.Join(d.dir, "web")),
 			svc("web", "run", "stdin=/dev/null"), svc("web", "run", "stdin at EOF"))
 		d.expectLast("stderr", got, exiting(0))
@@ -98,11 +99,14 @@ func TestServiceNameEscaping(t *testing.T) {
 	t.Parallel()
 	name := `q"uo\te`
 	d := start(t, setup{mode: subreaper, files: tree{
-		name + "/run": script("echo '{\"x\":1}'\necho 'e' >&2\n"),
+		name + "/run": script("echo $$ >pid\necho '{\"x\":1}'\necho 'e' >&2\n"),
 	}})
 	d.expectExit(0)
 	d.expectLines("stdout", d.outLines(), []string{`{"x":1,"service":"q\"uo\\te","stage":"run","logged":"TS"}`})
-	d.expectLines("stderr", d.errLines(), []string{svc(name, "run", "e")})
+	d.expectLines("stderr", d.errLines(), []string{
+		svc(name, "run", "e"),
+		warn("shutting down: %s/run: PID %d finished with status 0", name, d.pidFile(name+"/pid")),
+	})
 }
 
 // log/run reads the service's stdout; its stdout is the service's stdout
@@ -134,12 +138,14 @@ echo 'log saw EOF' >&2
 			svc("web", "run", "run stderr"),
 			svc("web", "log", "log saw EOF"),
 			info("web/run: PID %d finished with status 0", r),
+			warn("shutting down: web/run: PID %d finished with status 0", r),
 			info("web/log: PID %d finished with status 0", l),
 			exiting(0),
 		)
 		got := d.errLines()
 		d.expectSameLines("stderr", got, want)
-		d.expectInOrder("stderr", got, info("web/run: PID %d finished with status 0", r), exiting(0))
+		d.expectInOrder("stderr", got, info("web/run: PID %d finished with status 0", r),
+			warn("shutting down: web/run: PID %d finished with status 0", r), exiting(0))
 		d.expectInOrder("stderr", got, svc("web", "log", "log saw EOF"), exiting(0))
 		d.expectLast("stderr", got, exiting(0))
 		d.expectLines("stdout", d.outLines(), []string{
@@ -166,6 +172,7 @@ func TestLogEndsFirst(t *testing.T) {
 			info("web/log: starting"),
 			info("web/log: running with PID %d", l),
 			info("web/log: PID %d finished with status 0", l),
+			warn("shutting down: web/log: PID %d finished with status 0", l),
 			info("web/run: terminating"),
 			info("web/run: sending SIGTERM to PID %d", r),
 			info("web/run: PID %d finished with signal 15", r),
@@ -173,7 +180,7 @@ func TestLogEndsFirst(t *testing.T) {
 		)
 		got := d.errLines()
 		d.expectSameLines("stderr", got, want)
-		d.expectInOrder("stderr", got, want[len(want)-5:]...)
+		d.expectInOrder("stderr", got, want[len(want)-6:]...)
 	})
 }
 
@@ -196,6 +203,7 @@ func TestLogNotSignalled(t *testing.T) {
 			info("web/log: starting"),
 			info("web/log: running with PID %d", l),
 			info("got signal 15, terminating services"),
+			warn("shutting down: got signal 15"),
 			info("web/run: terminating"),
 			info("web/run: sending SIGTERM to PID %d", r),
 			info("web/run: PID %d finished with signal 15", r),
@@ -205,7 +213,7 @@ func TestLogNotSignalled(t *testing.T) {
 		got := d.errLines()
 		d.expectSameLines("stderr", got, want)
 		// run and log may end in the same instant: either order.
-		d.expectInOrder("stderr", got, want[len(want)-6:len(want)-2]...)
+		d.expectInOrder("stderr", got, want[len(want)-7:len(want)-2]...)
 		d.expectInOrder("stderr", got, want[len(want)-4], want[len(want)-2], want[len(want)-1])
 		d.expectLines("stdout", d.outLines(), []string{jsonOut(`{"a":1}`, "web", "run")})
 	})
@@ -231,6 +239,7 @@ kill -TERM "$DINIT_PID"
 			info("web/run: starting"),
 			info("web/run: running with PID %d", r),
 			info("got signal 15, terminating services"),
+			warn("shutting down: got signal 15"),
 			info("web/run: terminating"),
 			info("web/term: starting"),
 			info("web/term: running with PID %d", tp),
@@ -241,7 +250,7 @@ kill -TERM "$DINIT_PID"
 		)
 		got := d.errLines()
 		d.expectSameLines("stderr", got, want)
-		d.expectInOrder("stderr", got, want[len(want)-8:len(want)-4]...)
+		d.expectInOrder("stderr", got, want[len(want)-9:len(want)-4]...)
 		d.expectLast("stderr", got, exiting(0))
 		d.expectLines("stdout", d.outLines(), []string{jsonOut(fmt.Sprintf(`{"term_for":%d}`, r), "web", "term")})
 	})
@@ -266,6 +275,7 @@ func TestDisabledItself(t *testing.T) {
 			info("b/run: running with PID %d", b),
 			info("a/run: PID %d finished and disabled itself", a),
 			info("got signal 15, terminating services"),
+			warn("shutting down: got signal 15"),
 			info("b/run: terminating"),
 			info("b/run: sending SIGTERM to PID %d", b),
 			info("b/run: PID %d finished with signal 15", b),
@@ -273,7 +283,7 @@ func TestDisabledItself(t *testing.T) {
 		)
 		got := d.errLines()
 		d.expectSameLines("stderr", got, want)
-		d.expectInOrder("stderr", got, want[len(want)-5:]...)
+		d.expectInOrder("stderr", got, want[len(want)-6:]...)
 	})
 }
 

@@ -57,6 +57,7 @@ func TestNoSignalKills(t *testing.T) {
 		want = append(want, lines...)
 		want = append(want,
 			info("got signal 15, terminating services"),
+			warn("shutting down: got signal 15"),
 			info("web/run: terminating"),
 			info("web/run: sending SIGTERM to PID %d", r),
 			info("web/run: PID %d finished with signal 15", r),

@@ -34,6 +34,7 @@ func TestShutdownSignals(t *testing.T) {
 					info("c/run: starting"),
 					info("c/run: running with PID %d", c),
 					info("got signal %d, terminating services", int(sig)),
+					warn("shutting down: got signal %d", int(sig)),
 					info("a/run: terminating"),
 					info("a/run: sending SIGTERM to PID %d", a),
 					info("b/run: terminating"),
@@ -51,8 +52,8 @@ func TestShutdownSignals(t *testing.T) {
 				got := d.errLines()
 				d.expectSameLines("stderr", got, want)
 				d.expectInOrder("stderr", got, info("got signal %d, terminating services", int(sig)),
-					info("a/run: terminating"), info("a/run: sending SIGTERM to PID %d", a),
-					info("a/run: PID %d finished with signal 15", a))
+					warn("shutting down: got signal %d", int(sig)), info("a/run: terminating"),
+					info("a/run: sending SIGTERM to PID %d", a), info("a/run: PID %d finished with signal 15", a))
 				d.expectInOrder("stderr", got, info("c/run: terminating"), info("c/term: starting"),
 					info("c/term: running with PID %d", tp), info("c/run: PID %d finished with signal 15", c))
 				d.expectLast("stderr", got, exiting(0))
@@ -87,6 +88,7 @@ func TestSignalDuringShutdown(t *testing.T) {
 			info("web/run: starting"),
 			info("web/run: running with PID %d", r),
 			info("got signal 15, terminating services"),
+			warn("shutting down: got signal 15"),
 			info("web/run: terminating"),
 			info("web/run: sending SIGTERM to PID %d", r),
 			info("got signal 15, already terminating services"),
@@ -140,6 +142,7 @@ func TestForwardedSignals(t *testing.T) {
 		want = append(want, wantErr...)
 		want = append(want,
 			info("got signal 15, terminating services"),
+			warn("shutting down: got signal 15"),
 			info("a/run: terminating"),
 			info("a/run: sending SIGTERM to PID %d", a),
 			info("b/run: terminating"),
@@ -179,6 +182,7 @@ trap 'echo "{\"signal\":\"TTIN\"}"' TTIN
 			info("got signal 14, ignoring it"),
 			info("got signal 21, ignoring it"),
 			info("got signal 15, terminating services"),
+			warn("shutting down: got signal 15"),
 			info("web/run: terminating"),
 			info("web/run: sending SIGTERM to PID %d", r),
 			info("web/run: PID %d finished with signal 15", r),
@@ -209,6 +213,7 @@ func TestSigpipe(t *testing.T) {
 				info("web/run: running with PID %d", r),
 				info("got signal 14, ignoring it"),
 				info("got signal 15, terminating services"),
+				warn("shutting down: got signal 15"),
 				info("web/run: terminating"),
 				info("web/run: sending SIGTERM to PID %d", r),
 				info("web/run: PID %d finished with signal 15", r),
@@ -248,6 +253,7 @@ func TestTerminalInterruptReachesOnlyDinit(t *testing.T) {
 	d.expectExit(0)
 	d.expectInOrder("stderr", d.errLines(),
 		info("got signal 2, terminating services"),
+		warn("shutting down: got signal 2"),
 		info("web/run: sending SIGTERM to PID %d", r),
 		info("web/run: PID %d finished with signal 15", r),
 		exiting(0))

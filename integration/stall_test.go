@@ -63,6 +63,7 @@ func TestStalledStdout(t *testing.T) {
 			info("flood/run: starting"),
 			info("flood/run: running with PID %d", r),
 			info("got signal 15, terminating services"),
+			warn("shutting down: got signal 15"),
 			info("flood/run: terminating"),
 			info("flood/run: sending SIGTERM to PID %d", r),
 			info("flood/run: PID %d finished with status 0", r),

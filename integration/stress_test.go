@@ -3,6 +3,7 @@ package integration
 import (
 	"fmt"
 	"path/filepath"
+	"slices"
 	"syscall"
 	"testing"
 	"time"
@@ -68,7 +69,14 @@ func shutdownCycle(t *testing.T, m mode, dir string, services int, early bool) {
 	if !early && running != services {
 		t.Errorf("%d services started, want %d", running, services)
 	}
-	d.expectNoLine("stderr", got, `^TS dinit: (warning|error): `)
+	// The one warning: the shutdown's reason, right after the signal line.
+	reason := warn("shutting down: got signal 15")
+	if c := countLines(got, reason); c != 1 {
+		t.Errorf("%d lines %q, want 1", c, reason)
+	} else if i := slices.Index(got, reason); i == 0 || got[i-1] != info("got signal 15, terminating services") {
+		t.Errorf("%q does not come right after the signal line", reason)
+	}
+	d.expectNoLine("stderr", without(got, reason), `^TS dinit: (warning|error): `)
 }
 
 // A signal during a long startup is acted on between two slices of it: the

@@ -74,7 +74,7 @@ func TestOutputTail(t *testing.T) {
 	// Not parallel: it measures dinit's throughput, alone.
 	const lines, errEvery = 1_000_000, 10
 	files := tree{"tail/run": script(fmt.Sprintf(
-		`exec awk 'BEGIN { for (i = 1; i <= %d; i++) { printf "{\"i\":%%d}\n", i; if (i %% %d == 0) printf "e%%d\n", i / %d > "/dev/stderr" } }'`+"\n",
+		"echo $$ >pid\n"+`exec awk 'BEGIN { for (i = 1; i <= %d; i++) { printf "{\"i\":%%d}\n", i; if (i %% %d == 0) printf "e%%d\n", i / %d > "/dev/stderr" } }'`+"\n",
 		lines, errEvery, errEvery))}
 	for i, m := range []mode{subreaper, pid1, subreaper} {
 		t.Run(fmt.Sprintf("%d-%s", i+1, m), func(t *testing.T) {
@@ -84,14 +84,25 @@ func TestOutputTail(t *testing.T) {
 				dst = append(dst, `{"i":`...)
 				return strconv.AppendInt(dst, int64(i), 10)
 			}, isTSLogged("tail"))
-			// stderr: "<ts> tail/run: e<N>"; timestamps are 24 bytes.
+			// stderr: "<ts> tail/run: e<N>"; timestamps are 24 bytes. The
+			// shutdown's reason comes once, among them: awk ends while its
+			// output is still being read.
+			reason := fmt.Sprintf("dinit: warning: shutting down: tail/run: PID %d finished with status 0\n", d.pidFile("tail/pid"))
 			var stripped bytes.Buffer
+			reasons := 0
 			for _, l := range bytes.SplitAfter(d.stderr.bytes(), []byte("\n")) {
 				if len(l) > 25 && isTimestamp(l[:24]) && l[24] == ' ' {
+					if string(l[25:]) == reason {
+						reasons++
+						continue
+					}
 					stripped.Write(l[25:])
 				} else {
 					stripped.Write(l)
 				}
+			}
+			if reasons != 1 {
+				t.Errorf("stderr: %d lines %q, want 1", reasons, reason)
 			}
 			checkSequence(t, "stderr", stripped.Bytes(), lines/errEvery, func(dst []byte, i int) []byte {
 				dst = append(dst, "tail/run: e"...)
@@ -152,7 +163,16 @@ func TestConcurrentOutput(t *testing.T) {
 			}
 		}
 		errs := make([]bytes.Buffer, services)
-		for _, l := range bytes.SplitAfter(d.stderr.bytes(), []byte("\n")) {
+		// The last stderr line is the shutdown's reason: every line of the
+		// services was out before the signal.
+		stderr := d.stderr.bytes()
+		last := bytes.LastIndexByte(stderr[:max(len(stderr)-1, 0)], '\n') + 1
+		if got, want := normalizeLine(bytes.TrimSuffix(stderr[last:], []byte("\n"))), warn("shutting down: got signal 15"); got != want {
+			t.Errorf("stderr: last line is %s, want %q", short(got), want)
+		} else {
+			stderr = stderr[:last]
+		}
+		for _, l := range bytes.SplitAfter(stderr, []byte("\n")) {
 			// "<ts> sN/run: sN eK"
 			if len(l) > 37 && isTimestamp(l[:24]) && l[26] >= '0' && l[26] < '0'+services {
 				errs[l[26]-'0'].Write(l[25:])
