@@ -56,7 +56,7 @@ func writeTree(t *testing.T, root string, files tree) {
 		case f.dir:
 			err = os.MkdirAll(p, 0o755)
 		default:
-			err = os.WriteFile(p, []byte(f.data), f.perm)
+			err = writeProgram(p, []byte(f.data), f.perm)
 			if err == nil {
 				err = os.Chmod(p, f.perm) // not subject to the umask
 			}
@@ -65,6 +65,17 @@ func writeTree(t *testing.T, root string, files tree) {
 			t.Fatal(err)
 		}
 	}
+}
+
+// writeProgram writes a file that may be executed while other tests start
+// processes. A fork while the file is open for writing hands the write
+// descriptor to the child until it execs, and an exec of the file then
+// fails with ETXTBSY (golang.org/issue/22315): os/exec forks under
+// syscall.ForkLock, so the file is written under its read side.
+func writeProgram(path string, data []byte, perm os.FileMode) error {
+	syscall.ForkLock.RLock()
+	defer syscall.ForkLock.RUnlock()
+	return os.WriteFile(path, data, perm)
 }
 
 // setup describes one run of dinit.
