@@ -298,11 +298,11 @@ func TestMissingDirWithAMainProgram(t *testing.T) {
 func TestDiscoverWithoutDir(t *testing.T) {
 	t.Parallel()
 	s := newUnitSupervisor(t, Config{Level: LevelDebug, Main: shMain("exit 0")})
-	if svcs, err := s.discover(); svcs != nil || err != nil {
+	if svcs, err := s.configuredServices(); svcs != nil || err != nil {
 		t.Fatalf("discover = %v, %v", svcs, err)
 	}
 	s = newUnitSupervisor(t, Config{Dir: filepath.Join(t.TempDir(), "missing"), Main: shMain("exit 0")})
-	if _, err := s.discover(); !errors.Is(err, os.ErrNotExist) {
+	if _, err := s.configuredServices(); !errors.Is(err, os.ErrNotExist) {
 		t.Fatalf("a missing directory: %v", err)
 	}
 	expectMessages(t, s)

@@ -54,9 +54,9 @@ func (s *Supervisor) start(pg program) (*process, error) {
 // outputs are the pipes a program's output goes into: the write ends it
 // gets, and the sources of ours that read them.
 type outputs struct {
-	stdout, stderr       int
-	ownStdout, ownStderr bool // a pipe of ours (else the caller's fd)
-	srcs                 []*relay.Source
+	stdout, stderr int
+	ours           []int // the write ends that are ours to close (not the caller's fds)
+	srcs           []*relay.Source
 }
 
 func (s *Supervisor) openOutputs(pg program) (outputs, error) {
@@ -66,7 +66,7 @@ func (s *Supervisor) openOutputs(pg program) (outputs, error) {
 		if err != nil {
 			return o, err
 		}
-		o.srcs, o.stdout, o.ownStdout = append(o.srcs, src), w, true
+		o.srcs, o.stdout, o.ours = append(o.srcs, src), w, append(o.ours, w)
 	}
 	if o.stderr < 0 {
 		src, w, err := s.out.NewSource(pg.svc.name, pg.stage, false)
@@ -75,19 +75,12 @@ func (s *Supervisor) openOutputs(pg program) (outputs, error) {
 			o.closeSources()
 			return o, err
 		}
-		o.srcs, o.stderr, o.ownStderr = append(o.srcs, src), w, true
+		o.srcs, o.stderr, o.ours = append(o.srcs, src), w, append(o.ours, w)
 	}
 	return o, nil
 }
 
-func (o outputs) closeWriteEnds() {
-	if o.ownStderr {
-		sys.Close(o.stderr)
-	}
-	if o.ownStdout {
-		sys.Close(o.stdout)
-	}
-}
+func (o outputs) closeWriteEnds() { sys.Close(o.ours...) }
 
 func (o outputs) closeSources() {
 	for _, src := range o.srcs {

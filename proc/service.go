@@ -29,9 +29,9 @@ func (s *service) path(parts ...string) string {
 	return filepath.Join(append([]string{s.dir}, parts...)...)
 }
 
-// discover lists the services of the configured directory: none when
+// configuredServices lists the services of the configured directory: none when
 // there is none (Dir "": a main program without services).
-func (s *Supervisor) discover() ([]*service, error) {
+func (s *Supervisor) configuredServices() ([]*service, error) {
 	if s.cfg.Dir == "" {
 		return nil, nil
 	}

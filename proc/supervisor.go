@@ -122,7 +122,7 @@ func (s *Supervisor) tick() {
 
 func (s *Supervisor) run() int {
 	s.becomeSubreaper()
-	svcs, err := s.discover()
+	svcs, err := s.configuredServices()
 	if err != nil {
 		s.out.Errorf("DINIT_DIR %q: %v", s.cfg.Dir, err)
 		return s.finish(ExitFailure)

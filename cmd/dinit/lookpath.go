@@ -64,8 +64,8 @@ func lookPath(prog, path string) (string, error) {
 	return "", &lookError{prog, proc.ExitNotFound, "not found in PATH"}
 }
 
-// checkExecutable: a regular file we may execute (access(X_OK), which
-// root passes only when some execute bit is set).
+// checkExecutable: a file we may execute, not a directory (access(X_OK),
+// which root passes only when some execute bit is set).
 func checkExecutable(file string) error {
 	fi, err := os.Stat(file)
 	if err != nil {
@@ -76,9 +76,6 @@ func checkExecutable(file string) error {
 	}
 	if err := syscall.Access(file, 1 /* X_OK */); err != nil {
 		return &fs.PathError{Op: "access", Path: file, Err: err}
-	}
-	if fi.Mode()&0o111 == 0 {
-		return fs.ErrPermission
 	}
 	return nil
 }
