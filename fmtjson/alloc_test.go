@@ -22,7 +22,7 @@ func TestAppendAugmentedDoesNotAllocate(t *testing.T) {
 	meta := AppendMeta(nil, "web", "run")
 	ts := []byte(testStamp)
 	dst := make([]byte, 0, 4096)
-	for _, line := range []string{benchLine, "{\"s\":\"bad \xff utf-8\"}"} {
+	for _, line := range []string{benchLine, "{\"s\":\"bad \xff utf-8\"}", `{"s":"lone \ud800 \\ud800 \udbff\udc00"}`} {
 		obj, st := Object([]byte(line))
 		if n := testing.AllocsPerRun(1000, func() { AppendAugmented(dst[:0], obj, st, meta, ts) }); n != 0 {
 			t.Errorf("AppendAugmented(%v) allocates %v times", st, n)

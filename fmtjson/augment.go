@@ -1,10 +1,5 @@
 package fmtjson
 
-import "unicode/utf8"
-
-// replacement is U+FFFD encoded in UTF-8.
-const replacement = "\uFFFD"
-
 // AppendAugmented appends obj, an object accepted by [Object] with status
 // st, with dinit's fields inserted before its closing brace, then '\n':
 //
@@ -12,17 +7,17 @@ const replacement = "\uFFFD"
 //
 // meta comes from [AppendMeta] and ts from [Clock.Bytes]. Whitespace before
 // the closing brace is dropped, so `{ }` gives `{"service":...}`. For
-// ValidBadUTF8 each byte that is not valid UTF-8 is replaced by U+FFFD (see
-// the package doc). For Invalid nothing is appended: such a line goes to
-// stderr instead.
+// ValidRepair each byte that is not valid UTF-8 is replaced by U+FFFD and
+// each lone surrogate escape by \ufffd (see the package doc). For Invalid
+// nothing is appended: such a line goes to stderr instead.
 func AppendAugmented(dst, obj []byte, st Status, meta, ts []byte) []byte {
-	if st != Valid && st != ValidBadUTF8 || len(obj) < 2 {
+	if st != Valid && st != ValidRepair || len(obj) < 2 {
 		return dst
 	}
 	// The last non-space byte before the closing brace ends the last member,
 	// or is the opening brace itself: no value ends in '{'.
 	body := trimRightSpace(obj[:len(obj)-1])
-	if st == ValidBadUTF8 {
+	if st == ValidRepair {
 		dst = appendRepaired(dst, body)
 	} else {
 		dst = append(dst, body...)
@@ -33,26 +28,6 @@ func AppendAugmented(dst, obj []byte, st Status, meta, ts []byte) []byte {
 	dst = append(dst, meta...)
 	dst = append(dst, ts...)
 	return append(dst, '"', '}', '\n')
-}
-
-// appendRepaired appends b with each byte that is not part of a valid UTF-8
-// sequence replaced by U+FFFD, exactly where utf8.DecodeRune reports
-// RuneError of size 1 (as encoding/json does when it decodes).
-func appendRepaired(dst, b []byte) []byte {
-	start := 0
-	for i := 0; i < len(b); {
-		if b[i] < utf8.RuneSelf {
-			i++
-			continue
-		}
-		r, size := utf8.DecodeRune(b[i:])
-		if r == utf8.RuneError && size == 1 {
-			dst = append(append(dst, b[start:i]...), replacement...)
-			start = i + 1
-		}
-		i += size
-	}
-	return append(dst, b[start:]...)
 }
 
 // AppendPrefixed appends the plain form of a line, `<ts> <source>: <line>`

@@ -45,6 +45,38 @@ func TestAppendAugmented(t *testing.T) {
 	}
 }
 
+// TestAppendAugmentedSurrogates: each lone surrogate escape becomes \ufffd,
+// pairs and escaped backslashes stay as written.
+func TestAppendAugmentedSurrogates(t *testing.T) {
+	const tail = `"service":"web","stage":"run","logged":"` + testStamp + `"}` + "\n"
+	cases := []struct {
+		in, want string
+		st       Status
+	}{
+		{`{"a":"\ud800"}`, `{"a":"\ufffd",` + tail, ValidRepair},
+		{`{"a":"\udc00"}`, `{"a":"\ufffd",` + tail, ValidRepair},
+		{`{"a":"\uDBFF"}`, `{"a":"\ufffd",` + tail, ValidRepair},
+		{`{"a":"\ud800\u0041"}`, `{"a":"\ufffd\u0041",` + tail, ValidRepair},
+		{`{"a":"\ud800\ud800\udc00"}`, `{"a":"\ufffd\ud800\udc00",` + tail, ValidRepair},
+		{`{"a":"\ud800\udc00\udc00"}`, `{"a":"\ud800\udc00\ufffd",` + tail, ValidRepair},
+		{`{"a":"\udc00\ud800"}`, `{"a":"\ufffd\ufffd",` + tail, ValidRepair},
+		{`{"a":"\ud800x\udc00"}`, `{"a":"\ufffdx\ufffd",` + tail, ValidRepair},
+		{`{"a":"\\\ud800"}`, `{"a":"\\\ufffd",` + tail, ValidRepair},
+		{`{"a":"\"\ud800\/"}`, `{"a":"\"\ufffd\/",` + tail, ValidRepair},
+		{`{"\ud800":"x"}`, `{"\ufffd":"x",` + tail, ValidRepair},
+		{`{"a":"0123456789\ud800abcdefgh","b":[1,"\udfff"]}`, `{"a":"0123456789\ufffdabcdefgh","b":[1,"\ufffd"],` + tail, ValidRepair},
+		{"{\"a\":\"\xff\\ud800é\\uD83D\\uDE00\"}", "{\"a\":\"\uFFFD\\ufffdé\\uD83D\\uDE00\"," + tail, ValidRepair},
+		{`{"a":"\\ud800"}`, `{"a":"\\ud800",` + tail, Valid},
+		{`{"a":"\uD83D\uDE00"}`, `{"a":"\uD83D\uDE00",` + tail, Valid},
+	}
+	for _, c := range cases {
+		got, st := augment(c.in, "web", "run")
+		if got != c.want || st != c.st {
+			t.Errorf("%s:\n got %s (%v)\nwant %s (%v)", c.in, got, st, c.want, c.st)
+		}
+	}
+}
+
 func TestAppendAugmentedEscapesService(t *testing.T) {
 	got, _ := augment(`{}`, "we\"b\x01", "run")
 	want := `{"service":"we\"b\u0001","stage":"run","logged":"` + testStamp + `"}` + "\n"

@@ -5,8 +5,9 @@ package fmtjson
 var (
 	// space: the four whitespace bytes of RFC 8259.
 	space = byteSet(" \t\r\n")
-	// hexDigit: the digits of a \uXXXX escape.
-	hexDigit = byteSet("0123456789abcdefABCDEF")
+	// hexValue: the value of each digit of a \uXXXX escape, -1 for other
+	// bytes (so that a decoded escape with a bad digit is negative).
+	hexValue = hexTable()
 	// escapable: the bytes that may follow '\' in a string (besides 'u').
 	escapable = byteSet(`"\/bfnrt`)
 	// plainInString: bytes that stand for themselves inside a string: not a
@@ -31,6 +32,18 @@ func byteRange(lo, hi byte, not string) (t [256]bool) {
 	}
 	for i := 0; i < len(not); i++ {
 		t[not[i]] = false
+	}
+	return t
+}
+
+// hexTable returns the table of hexValue.
+func hexTable() (t [256]int8) {
+	for c := range t {
+		t[c] = -1
+	}
+	for i := 0; i < 16; i++ {
+		t["0123456789abcdef"[i]] = int8(i)
+		t["0123456789ABCDEF"[i]] = int8(i)
 	}
 	return t
 }

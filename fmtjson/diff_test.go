@@ -10,8 +10,10 @@ import (
 
 // checkAgainstJSON is the differential property shared by the tests and
 // FuzzObject: Object agrees with encoding/json on what is one JSON object,
-// and AppendAugmented's output decodes to the input's members plus dinit's
-// three fields, as one valid UTF-8 JSON object ending in a newline.
+// says ValidRepair exactly for invalid UTF-8 or a lone surrogate escape, and
+// AppendAugmented's output decodes to the input's members plus dinit's three
+// fields, as one valid UTF-8 JSON object without lone surrogate escapes,
+// ending in a newline.
 func checkAgainstJSON(t testing.TB, line []byte) {
 	t.Helper()
 	obj, st := Object(line)
@@ -26,8 +28,10 @@ func checkAgainstJSON(t testing.TB, line []byte) {
 	if !bytes.Equal(obj, trimmed) {
 		t.Fatalf("Object(%q) returned %q, want %q", line, obj, trimmed)
 	}
-	if (st == ValidBadUTF8) == utf8.Valid(trimmed) {
-		t.Fatalf("Object(%q) = %v but utf8.Valid = %v", line, st, utf8.Valid(trimmed))
+	needsRepair := !utf8.Valid(trimmed) || firstLoneSurrogate(trimmed) >= 0
+	if (st == ValidRepair) != needsRepair {
+		t.Fatalf("Object(%q) = %v but utf8.Valid = %v, first lone surrogate at %d",
+			line, st, utf8.Valid(trimmed), firstLoneSurrogate(trimmed))
 	}
 	checkAugmented(t, obj, st)
 }
@@ -42,6 +46,9 @@ func checkAugmented(t testing.TB, obj []byte, st Status) {
 	}
 	if _, st2 := Object(out); st2 != Valid {
 		t.Fatalf("%q: output %q is not a valid object: %v", obj, out, st2)
+	}
+	if at := firstLoneSurrogate(out); at >= 0 {
+		t.Fatalf("%q: output %q has a lone surrogate escape at %d", obj, out, at)
 	}
 	got := decode(t, out)
 	want := decode(t, obj)
@@ -99,7 +106,8 @@ func TestDifferentialGenerated(t *testing.T) {
 // TestDifferentialEveryByte puts every byte value at every position class
 // of a small object.
 func TestDifferentialEveryByte(t *testing.T) {
-	templates := []string{`{"a":"_"}`, `{"a":_}`, `{"a":1_}`, `{_"a":1}`, `{"a":[1_]}`, `{"a":"\_"}`, `{"a":1.5e_1}`, `_{}`, `{}_`}
+	templates := []string{`{"a":"_"}`, `{"a":_}`, `{"a":1_}`, `{_"a":1}`, `{"a":[1_]}`, `{"a":"\_"}`, `{"a":1.5e_1}`, `_{}`, `{}_`,
+		`{"a":"\ud800_"}`, `{"a":"\ud800\_"}`, `{"a":"\ud800\u_c00"}`, `{"a":"\u_800"}`}
 	for _, tpl := range templates {
 		for c := 0; c < 256; c++ {
 			line := bytes.Replace([]byte(tpl), []byte("_"), []byte{byte(c)}, 1)

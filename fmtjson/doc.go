@@ -11,10 +11,23 @@
 // RFC 8259 requires UTF-8, but services write whatever bytes they have, and
 // encoding/json itself accepts invalid UTF-8 inside strings (json.Valid
 // reports true; decoding turns each bad byte into U+FFFD). dinit follows
-// encoding/json: such a line is still a JSON object ([ValidBadUTF8]) and still
+// encoding/json: such a line is still a JSON object ([ValidRepair]) and still
 // goes to stdout, but [AppendAugmented] repairs it, replacing each byte that
 // is not part of a valid UTF-8 sequence by U+FFFD (one per byte, as
 // utf8.DecodeRune reports them). So the line is not lost to stderr, decodes to
 // exactly what encoding/json would have decoded from the original, and dinit's
 // stdout is always valid UTF-8, one valid JSON object per line.
+//
+// # Lone surrogates
+//
+// A \uXXXX escape in D800-DBFF (a UTF-16 high surrogate) must be followed at
+// once by one in DC00-DFFF (a low surrogate): the pair stands for one rune
+// above U+FFFF. A surrogate escape that is not half of such a pair is lone:
+// encoding/json accepts it and decodes it to U+FFFD, but jq and other strict
+// parsers reject the whole line. dinit again follows encoding/json: the line
+// is an object ([ValidRepair]), and [AppendAugmented] writes each lone
+// surrogate escape as \ufffd, the escape of what encoding/json decodes it
+// to, keeping pairs as written. Escapes are read whole, so in "\\ud800" the
+// backslash is escaped and "ud800" is text. Checking costs nothing on lines
+// without \u escapes, and one comparison per escape outside D800-DFFF.
 package fmtjson

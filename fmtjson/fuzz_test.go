@@ -16,6 +16,8 @@ var seedLines = []string{
 	`{}`, `{ }`, `{"a":"}"}`, `{not json}`, `[1]`, `"x"`, `{"a":1} {}`, `{"a":1}x`, `{"a":01}`, `{"a":1.}`,
 	"{\"a\":\"\x01\"}", `  {"msg":"hi"}  `, "{\"s\":\"\xff\xfe\"}", `{"u":"\ud83d\ude00\u00e9"}`,
 	`{"n":[-0,0.5e-10,1E+2,123456789012345678901234567890]}`, `{"a":[[[[{}]]]]}`,
+	`{"a":"\ud800"}`, `{"a":"\udc00"}`, `{"a":"\ud800\u0041"}`, `{"a":"\ud800\ud800\udc00"}`, `{"a":"\\ud800"}`,
+	`{"a":"\uD83D\uDE00"}`, `{"\ud800":"x"}`, `{"msg":"a long line of text before \udbff and after it"}`,
 }
 
 // FuzzObject checks the differential property against encoding/json; it

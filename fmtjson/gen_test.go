@@ -82,7 +82,7 @@ func (g *gen) str() {
 	for i := 0; i < n; i++ {
 		g.b = append(g.b, g.pick(
 			"a", "hello world", "/api/v1/items", "0123456789abcdef", "~", "\x7f",
-			`\"`, `\\`, `\/`, `\b`, `\f`, `\n`, `\r`, `\t`, `\u00e9`, `\uD83D\uDE00`, `\ud800`,
+			`\"`, `\\`, `\/`, `\b`, `\f`, `\n`, `\r`, `\t`, `\u00e9`, `\uD83D\uDE00`, `\ud800`, `\udc00`, `\uDBFF`,
 			"é", "€", "🐢", "日本語", "\xff", "\xc3", "\xed\xa0\x80", "\xe2\x82",
 		)...)
 	}

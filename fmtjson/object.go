@@ -6,11 +6,11 @@ type Status uint8
 const (
 	// Invalid: the line is not exactly one JSON object.
 	Invalid Status = iota
-	// Valid: one JSON object, valid UTF-8.
+	// Valid: one JSON object, valid UTF-8, no lone surrogate escape.
 	Valid
-	// ValidBadUTF8: one JSON object whose strings hold bytes that are not
-	// valid UTF-8; [AppendAugmented] repairs them.
-	ValidBadUTF8
+	// ValidRepair: valid, but [AppendAugmented] repairs it: its strings hold
+	// invalid UTF-8 bytes and/or lone surrogate escapes (see the package doc).
+	ValidRepair
 	// needDeep is internal: the scan stopped at nesting level 64 and must
 	// resume with the deep stack attached.
 	needDeep
@@ -23,8 +23,8 @@ func (s Status) String() string {
 		return "Invalid"
 	case Valid:
 		return "Valid"
-	case ValidBadUTF8:
-		return "ValidBadUTF8"
+	case ValidRepair:
+		return "ValidRepair"
 	}
 	return "Status(?)"
 }

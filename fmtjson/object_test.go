@@ -97,7 +97,6 @@ var objectCases = []struct {
 	// Strings and escapes.
 	{`{"s":"\"\\\/\b\f\n\r\t"}`, `{"s":"\"\\\/\b\f\n\r\t"}`, Valid},
 	{`{"s":"\u00e9\u20AC\ud83d\ude00"}`, `{"s":"\u00e9\u20AC\ud83d\ude00"}`, Valid},
-	{`{"s":"\ud800"}`, `{"s":"\ud800"}`, Valid}, // lone surrogate: valid JSON
 	{`{"s":"\u12"}`, ``, Invalid},
 	{`{"s":"\u12G4"}`, ``, Invalid},
 	{`{"s":"\x41"}`, ``, Invalid},
@@ -115,11 +114,28 @@ var objectCases = []struct {
 	{`{"k\"ey":1}`, `{"k\"ey":1}`, Valid},
 	{"{\"ke\x02y\":1}", ``, Invalid},
 	// Invalid UTF-8: still an object, to be repaired.
-	{"{\"s\":\"\xff\"}", "{\"s\":\"\xff\"}", ValidBadUTF8},
-	{"{\"s\xc3\":1}", "{\"s\xc3\":1}", ValidBadUTF8},
-	{"{\"s\":\"\xed\xa0\x80\"}", "{\"s\":\"\xed\xa0\x80\"}", ValidBadUTF8}, // an encoded surrogate
-	{"{\"s\":\"\xc0\xaf\"}", "{\"s\":\"\xc0\xaf\"}", ValidBadUTF8},         // overlong '/'
-	{"{\"s\":\"\xe2\x82\"}", "{\"s\":\"\xe2\x82\"}", ValidBadUTF8},         // truncated €
+	{"{\"s\":\"\xff\"}", "{\"s\":\"\xff\"}", ValidRepair},
+	{"{\"s\xc3\":1}", "{\"s\xc3\":1}", ValidRepair},
+	{"{\"s\":\"\xed\xa0\x80\"}", "{\"s\":\"\xed\xa0\x80\"}", ValidRepair}, // an encoded surrogate
+	{"{\"s\":\"\xc0\xaf\"}", "{\"s\":\"\xc0\xaf\"}", ValidRepair},         // overlong '/'
+	{"{\"s\":\"\xe2\x82\"}", "{\"s\":\"\xe2\x82\"}", ValidRepair},         // truncated €
+	// Lone surrogate escapes: valid JSON, to be repaired; pairs are fine.
+	{`{"s":"\ud800"}`, `{"s":"\ud800"}`, ValidRepair},
+	{`{"s":"\udc00"}`, `{"s":"\udc00"}`, ValidRepair},
+	{`{"s":"\ud800\u0041"}`, `{"s":"\ud800\u0041"}`, ValidRepair},
+	{`{"s":"\ud800\ud800\udc00"}`, `{"s":"\ud800\ud800\udc00"}`, ValidRepair},
+	{`{"s":"\ud800\udc00\udc00"}`, `{"s":"\ud800\udc00\udc00"}`, ValidRepair},
+	{`{"s":"\ud800x\udc00"}`, `{"s":"\ud800x\udc00"}`, ValidRepair},
+	{`{"s":"\udc00\ud800"}`, `{"s":"\udc00\ud800"}`, ValidRepair},
+	{`{"s":"\\\ud800"}`, `{"s":"\\\ud800"}`, ValidRepair},
+	{`{"\udbff":1}`, `{"\udbff":1}`, ValidRepair},
+	{`{"s":"\\ud800"}`, `{"s":"\\ud800"}`, Valid}, // an escaped backslash, then text
+	{`{"s":"\uD83D\uDE00"}`, `{"s":"\uD83D\uDE00"}`, Valid},
+	{`{"s":"\udbff\udfff\ud7ff\ue000"}`, `{"s":"\udbff\udfff\ud7ff\ue000"}`, Valid},
+	{`{"s":"\ud800\u12G4"}`, ``, Invalid},
+	{`{"s":"\ud800\u"}`, ``, Invalid},
+	{`{"s":"\ud800\"}`, ``, Invalid},
+	{`{"s":"\ud800`, ``, Invalid},
 	{"{\"s\":1}\xff", ``, Invalid},
 	{"{\"s\":1\xff}", ``, Invalid},
 	{"{\xff:1}", ``, Invalid},
@@ -208,7 +224,7 @@ func TestObjectDepthWrongCloser(t *testing.T) {
 }
 
 func TestStatusString(t *testing.T) {
-	for st, want := range map[Status]string{Invalid: "Invalid", Valid: "Valid", ValidBadUTF8: "ValidBadUTF8", 7: "Status(?)"} {
+	for st, want := range map[Status]string{Invalid: "Invalid", Valid: "Valid", ValidRepair: "ValidRepair", 7: "Status(?)"} {
 		if st.String() != want {
 			t.Errorf("%d: %q", st, st.String())
 		}

@@ -30,6 +30,21 @@ func specialInWord(x uint64) uint64 {
 	return (ctl | q | bs | x) & highs
 }
 
+// escapeOrHighInWord returns a nonzero mask when the 8 bytes of x hold a
+// '\\' or a byte >= 0x80, the lowest set bit in the first such byte (as in
+// specialInWord): where appendRepaired has something to look at.
+func escapeOrHighInWord(x uint64) uint64 {
+	return ((x ^ '\\'*ones) - ones | x) & highs
+}
+
+// load64 reads the 8 bytes of s at i as a little-endian word; the compiler
+// turns the byte loads into one for both string and []byte.
+func load64[T string | []byte](s T, i int) uint64 {
+	_ = s[i+7]
+	return uint64(s[i]) | uint64(s[i+1])<<8 | uint64(s[i+2])<<16 | uint64(s[i+3])<<24 |
+		uint64(s[i+4])<<32 | uint64(s[i+5])<<40 | uint64(s[i+6])<<48 | uint64(s[i+7])<<56
+}
+
 // skipPlainTail returns the index of the first byte at or after i that is
 // not plain string content, or len(b) when there is none, for i within the
 // last 7 bytes of b (the word loop of scanString does the rest).

@@ -97,3 +97,51 @@ func TestSkipPlainTail(t *testing.T) {
 		}
 	}
 }
+
+// TestEscapeOrHighInWord checks escapeOrHighInWord against its byte model at
+// every position, alone and in pairs (for the borrows), and skipToRepair
+// from every start in buffers around the word size.
+func TestEscapeOrHighInWord(t *testing.T) {
+	isStop := func(c byte) bool { return c == '\\' || c >= 0x80 }
+	first := func(w []byte) int {
+		for i, c := range w {
+			if isStop(c) {
+				return i
+			}
+		}
+		return 8
+	}
+	got := func(w []byte) int {
+		return bits.TrailingZeros64(escapeOrHighInWord(binary.LittleEndian.Uint64(w))) >> 3
+	}
+	for p1 := 0; p1 < 8; p1++ {
+		for p2 := 0; p2 < 8; p2++ {
+			for c1 := 0; c1 < 256; c1++ {
+				for _, c2 := range []byte{0x00, '\\', '[', ']', 0x7f, 0x80, 0xdc, 0xff} {
+					w := []byte("ABCDEFGH")
+					w[p2], w[p1] = c2, byte(c1)
+					if g, want := got(w), first(w); g != want {
+						t.Fatalf("%q: got %d want %d", w, g, want)
+					}
+				}
+			}
+		}
+	}
+	for n := 0; n <= 20; n++ {
+		for sp := -1; sp < n; sp++ {
+			b := []byte("abcdefghijklmnopqrst"[:n])
+			if sp >= 0 {
+				b[sp] = '\\'
+			}
+			for i := 0; i <= n; i++ {
+				want := i
+				for want < n && !isStop(b[want]) {
+					want++
+				}
+				if g := skipToRepair(b, i); g != want {
+					t.Fatalf("%q from %d: got %d want %d", b, i, g, want)
+				}
+			}
+		}
+	}
+}

@@ -10,9 +10,10 @@ import (
 // (for strings: just past the opening quote) and returns the index just past
 // it, or -1 when the bytes are not that token.
 
-// scanString scans a string body up to and including its closing quote. bad
-// reports bytes that are not valid UTF-8 (allowed, see the package doc).
-func scanString(b []byte, i int) (end int, bad bool) {
+// scanString scans a string body up to and including its closing quote.
+// repair reports bytes that are not valid UTF-8 or lone surrogate escapes
+// (both allowed, see the package doc).
+func scanString(b []byte, i int) (end int, repair bool) {
 	for {
 		// Find the next byte that is not plain content, a word at a time.
 		var c byte
@@ -28,40 +29,41 @@ func scanString(b []byte, i int) (end int, bad bool) {
 		} else if i = skipPlainTail(b, i); i < len(b) {
 			c = b[i]
 		} else {
-			return -1, bad
+			return -1, repair
 		}
 		switch {
 		case c == '"':
-			return i + 1, bad
+			return i + 1, repair
 		case c == '\\':
-			if i = scanEscape(b, i+1); i < 0 {
-				return -1, bad
+			var lone bool
+			if i, lone = scanEscape(b, i+1); i < 0 {
+				return -1, repair
 			}
+			repair = repair || lone
 		case c < 0x20:
-			return -1, bad // a raw control character
+			return -1, repair // a raw control character
 		default:
 			r, size := utf8.DecodeRune(b[i:])
-			bad = bad || (r == utf8.RuneError && size == 1)
+			repair = repair || (r == utf8.RuneError && size == 1)
 			i += size
 		}
 	}
 }
 
-// scanEscape scans the escape whose letter is at i (just past the '\').
-// \uXXXX takes any four hex digits: a lone surrogate is valid JSON (and
-// decodes to U+FFFD), as in encoding/json.
-func scanEscape(b []byte, i int) int {
+// scanEscape scans the escape whose letter is at i (just past the '\'),
+// and for a high surrogate the low one that may follow it. lone reports a
+// surrogate escape that is not half of a pair: valid JSON (encoding/json
+// decodes it to U+FFFD), but it needs repair (see the package doc).
+func scanEscape(b []byte, i int) (end int, lone bool) {
 	switch {
 	case i >= len(b):
-		return -1
+		return -1, false
 	case escapable[b[i]]:
-		return i + 1
-	case b[i] != 'u' || len(b)-i < 5:
-		return -1
-	case hexDigit[b[i+1]] && hexDigit[b[i+2]] && hexDigit[b[i+3]] && hexDigit[b[i+4]]:
-		return i + 5
+		return i + 1, false
+	case b[i] == 'u':
+		return scanUnicodeEscape(b, i+1)
 	}
-	return -1
+	return -1, false
 }
 
 // scanNumber scans -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?. What
