@@ -10,7 +10,7 @@ STATIC_LDFLAGS := -s -w -X main.version=$(VERSION)
 RELEASE_ARCHS := amd64 arm64
 
 # Fuzz targets as package:FuzzName; `make test` runs each for FUZZTIME, `make fuzz` for FUZZTIME_LONG.
-FUZZ_TARGETS := ./linebuf:FuzzSplitter ./fmtjson:FuzzObject
+FUZZ_TARGETS := ./linebuf:FuzzSplitter ./fmtjson:FuzzObject ./fmtjson:FuzzWrapped
 FUZZTIME ?= 10s
 FUZZTIME_LONG ?= 5m
 

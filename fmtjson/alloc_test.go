@@ -3,6 +3,7 @@
 package fmtjson
 
 import (
+	"strings"
 	"testing"
 	"time"
 )
@@ -51,9 +52,33 @@ func TestClockSetDoesNotAllocate(t *testing.T) {
 	}
 }
 
+// TestAppendStringDoesNotAllocate also guards the zero-copy conversion of
+// AppendString's argument: a copy of a string over 32 bytes would allocate.
 func TestAppendStringDoesNotAllocate(t *testing.T) {
 	dst := make([]byte, 0, 256)
-	if n := testing.AllocsPerRun(1000, func() { AppendString(dst[:0], "wé\"b\x01\xff\u2028") }); n != 0 {
-		t.Errorf("AppendString allocates %v times", n)
+	for _, s := range []string{"wé\"b\x01\xff\u2028", strings.Repeat("a long message é\n", 8)} {
+		if n := testing.AllocsPerRun(1000, func() { AppendString(dst[:0], s) }); n != 0 {
+			t.Errorf("AppendString(%q) allocates %v times", s, n)
+		}
+	}
+}
+
+func TestAppendQuotedDoesNotAllocate(t *testing.T) {
+	dst := make([]byte, 0, 256)
+	b := []byte("wé\"b\x01\xff\u2028 and a longer plain run of text")
+	if n := testing.AllocsPerRun(1000, func() { AppendQuoted(dst[:0], b) }); n != 0 {
+		t.Errorf("AppendQuoted allocates %v times", n)
+	}
+}
+
+func TestAppendWrappedDoesNotAllocate(t *testing.T) {
+	meta := AppendMeta(nil, "web", "run")
+	ts, tail := []byte(testStamp), []byte(`,"stream":"stderr"`)
+	dst := make([]byte, 0, 4096)
+	for _, line := range []string{wrapLine, wrapLineShort, benchLine, "bad \xff \x01 \u2028 é"} {
+		b := []byte(line)
+		if n := testing.AllocsPerRun(1000, func() { AppendWrapped(dst[:0], b, meta, ts, tail) }); n != 0 {
+			t.Errorf("AppendWrapped(%q) allocates %v times", line, n)
+		}
 	}
 }

@@ -1,6 +1,8 @@
 // Package fmtjson formats the lines dinit relays: it decides whether a
-// service's stdout line is one JSON object, appends dinit's fields to it, and
-// formats the timestamped prefix form used for everything else.
+// service's stdout line is one JSON object and appends dinit's fields to it
+// ([Object], [AppendAugmented]), wraps any other line as the "msg" of an
+// object with the same fields ([AppendWrapped]), and formats the timestamped
+// prefix form ([AppendPrefixed]).
 //
 // Every function appends to a caller-owned slice and allocates nothing, so
 // that relaying a line costs no garbage (the log path of a busy container runs

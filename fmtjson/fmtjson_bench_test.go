@@ -51,6 +51,49 @@ func benchObject(b *testing.B, s string) {
 	}
 }
 
+// wrapLine and wrapLineShort are plain-text lines of 85 and 20 bytes with
+// their newline (as benchLine), the common input of AppendWrapped.
+const (
+	wrapLine      = `2026-11-28 13:57:31 INFO request handled path=/api/v1/items status=200 ms=9 size=512`
+	wrapLineShort = `listening on :8080.`
+)
+
+// BenchmarkWrapped is the per-line work of wrap mode on a plain line:
+// quote it and add the fields into a reused output buffer.
+func BenchmarkWrapped(b *testing.B) {
+	benchWrapped(b, wrapLine)
+}
+
+func BenchmarkWrappedShort(b *testing.B) {
+	benchWrapped(b, wrapLineShort)
+}
+
+// BenchmarkWrappedJSONLine wraps a line full of quotes, as a JSON line on
+// stderr would be: the escaping path.
+func BenchmarkWrappedJSONLine(b *testing.B) {
+	benchWrapped(b, benchLine)
+}
+
+// BenchmarkWrappedUTF8 is a line with multi-byte runes, decoded one by one.
+func BenchmarkWrappedUTF8(b *testing.B) {
+	benchWrapped(b, "2026-11-28 INFO żółw wszedł do wody, 日本語のログ行です, emoji 🐢 ok")
+}
+
+func benchWrapped(b *testing.B, s string) {
+	line := []byte(s)
+	meta := AppendMeta(nil, "web", "run")
+	tail := []byte(`,"stream":"stderr"`)
+	var c Clock
+	c.Set(time.Now())
+	dst := make([]byte, 0, 4096)
+	b.SetBytes(int64(len(line) + 1))
+	b.ReportAllocs()
+	for b.Loop() {
+		dst = AppendWrapped(dst[:0], line, meta, c.Bytes(), tail)
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N), "ns/line")
+}
+
 func BenchmarkAppendPrefixed(b *testing.B) {
 	ts, src, line := []byte(testStamp), []byte("web/run"), []byte(benchLine)
 	dst := make([]byte, 0, 4096)

@@ -33,3 +33,28 @@ func FuzzObject(f *testing.F) {
 		checkAgainstJSON(t, line)
 	})
 }
+
+// maxFuzzWrapped is the longest line FuzzWrapped checks.
+const maxFuzzWrapped = 256
+
+// FuzzWrapped checks AppendWrapped against the quoting model and
+// encoding/json on any bytes, JSON or not.
+func FuzzWrapped(f *testing.F) {
+	for _, s := range seedLines {
+		f.Add([]byte(s))
+	}
+	for _, s := range []string{"", "1234567", "12345678", "123456789", "tab\there\r", "bad \xff\xfe", "\u2028\u2029",
+		"1234567é9", "123456🐢ab", `C:\dir\ud800 "q"`, "\x00\x1b[0m\x7f"} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, line []byte) {
+		// Longer lines reach no code that shorter ones miss (the quoting works
+		// on words and runes), while the minimizer's search over each new
+		// input is quadratic in its length: on kilobyte inputs it took whole
+		// runs (0 execs/s for 20s and more).
+		if len(line) > maxFuzzWrapped {
+			t.Skip()
+		}
+		checkWrapped(t, line)
+	})
+}

@@ -9,27 +9,44 @@ const hexDigits = "0123456789abcdef"
 // log/slog's JSON handler does: '"' and '\\' with a backslash, '\n' '\r' '\t'
 // by name, other control characters as \u00XX, U+2028 and U+2029 as \u2028
 // and \u2029 (JavaScript line terminators), and each invalid UTF-8 byte as
-// \ufffd. '<', '>' and '&' are kept (no HTML escaping: this is a log).
+// \ufffd. '<', '>' and '&' are kept (no HTML escaping: this is a log), and
+// so is DEL, as slog does.
 func AppendString(dst []byte, s string) []byte {
-	dst = append(dst, '"')
+	// appendEscaped only reads its text and keeps no reference to it, so the
+	// compiler converts s without a copy (-gcflags=-m: zero-copy).
+	return append(appendEscaped(append(dst, '"'), []byte(s)), '"')
+}
+
+// AppendQuoted is [AppendString] for bytes, such as a line read from a
+// service.
+func AppendQuoted(dst, b []byte) []byte {
+	return append(appendEscaped(append(dst, '"'), b), '"')
+}
+
+// appendEscaped appends b escaped, without the quotes. Runs of bytes written
+// raw are found a word at a time and copied whole, so plain ASCII costs a
+// scan and one copy.
+func appendEscaped(dst, b []byte) []byte {
 	start := 0
-	for i := 0; i < len(s); {
-		if c := s[i]; c < utf8.RuneSelf {
-			i++
-			if !safeASCII[c] {
-				dst = appendEscapedASCII(append(dst, s[start:i-1]...), c)
-				start = i
-			}
+	for i := skipPlain(b, 0); i < len(b); {
+		if c := b[i]; c < utf8.RuneSelf {
+			dst = appendEscapedASCII(append(dst, b[start:i]...), c)
+			start = i + 1
+			i = skipPlain(b, start)
 			continue
 		}
-		r, size := utf8.DecodeRuneInString(s[i:])
+		r, size := utf8.DecodeRune(b[i:])
 		if esc := runeEscape(r, size); esc != "" {
-			dst = append(append(dst, s[start:i]...), esc...)
+			dst = append(append(dst, b[start:i]...), esc...)
 			start = i + size
 		}
-		i += size
+		// In non-Latin text runes follow runes: look for plain bytes again
+		// only after ASCII.
+		if i += size; i < len(b) && b[i] < utf8.RuneSelf {
+			i = skipPlain(b, i)
+		}
 	}
-	return append(append(dst, s[start:]...), '"')
+	return append(dst, b[start:]...)
 }
 
 // appendEscapedASCII appends the escape of one ASCII byte that may not appear

@@ -32,7 +32,8 @@ func TestAppendString(t *testing.T) {
 }
 
 // TestAppendStringLikeSlog compares with log/slog's JSON handler, whose
-// escaping AppendString follows, on every byte value and some runes.
+// escaping AppendString and AppendQuoted follow, on every byte value and
+// some runes.
 func TestAppendStringLikeSlog(t *testing.T) {
 	var inputs []string
 	for c := 0; c < 256; c++ {
@@ -53,6 +54,9 @@ func TestAppendStringLikeSlog(t *testing.T) {
 		want := strings.TrimSuffix(strings.TrimPrefix(buf.String(), `{"msg":`), "}\n")
 		if got := string(AppendString(nil, s)); got != want {
 			t.Errorf("%q: got %s, slog %s", s, got, want)
+		}
+		if got := string(AppendQuoted(nil, []byte(s))); got != want {
+			t.Errorf("%q: AppendQuoted %s, slog %s", s, got, want)
 		}
 	}
 }

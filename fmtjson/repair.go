@@ -1,6 +1,7 @@
 package fmtjson
 
 import (
+	"encoding/binary"
 	"math/bits"
 	"unicode/utf8"
 )
@@ -47,7 +48,7 @@ func appendRepaired(dst, b []byte) []byte {
 // after i, the only places appendRepaired has to look at, or len(b).
 func skipToRepair(b []byte, i int) int {
 	for ; i+8 <= len(b); i += 8 {
-		if m := escapeOrHighInWord(load64(b, i)); m != 0 {
+		if m := escapeOrHighInWord(binary.LittleEndian.Uint64(b[i:])); m != 0 {
 			return i + bits.TrailingZeros64(m)>>3
 		}
 	}

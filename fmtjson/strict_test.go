@@ -1,7 +1,7 @@
 package fmtjson
 
 import (
-	"strconv"
+	"encoding/hex"
 	"testing"
 )
 
@@ -47,11 +47,11 @@ func unicodeEscapeAt(b []byte, i int) rune {
 	if i+6 > len(b) || b[i] != '\\' || b[i+1] != 'u' {
 		return -1
 	}
-	v, err := strconv.ParseUint(string(b[i+2:i+6]), 16, 16)
-	if err != nil {
+	var v [2]byte
+	if _, err := hex.Decode(v[:], b[i+2:i+6]); err != nil {
 		return -1
 	}
-	return rune(v)
+	return rune(v[0])<<8 | rune(v[1])
 }
 
 // TestFirstLoneSurrogate checks the oracle itself.

@@ -37,17 +37,23 @@ func escapeOrHighInWord(x uint64) uint64 {
 	return ((x ^ '\\'*ones) - ones | x) & highs
 }
 
-// load64 reads the 8 bytes of s at i as a little-endian word; the compiler
-// turns the byte loads into one for both string and []byte.
-func load64[T string | []byte](s T, i int) uint64 {
-	_ = s[i+7]
-	return uint64(s[i]) | uint64(s[i+1])<<8 | uint64(s[i+2])<<16 | uint64(s[i+3])<<24 |
-		uint64(s[i+4])<<32 | uint64(s[i+5])<<40 | uint64(s[i+6])<<48 | uint64(s[i+7])<<56
+// skipPlain returns the index of the first byte at or after i that is not
+// plain string content, or len(b). appendEscaped uses it to find the next
+// byte it may not write raw: slog's safe set (safeASCII) is exactly the plain
+// bytes of specialInWord, DEL included. (scanString has the same word loop
+// inline, with its own use of the byte found.)
+func skipPlain(b []byte, i int) int {
+	for ; i+8 <= len(b); i += 8 {
+		if m := specialInWord(binary.LittleEndian.Uint64(b[i:])); m != 0 {
+			return i + bits.TrailingZeros64(m)>>3
+		}
+	}
+	return skipPlainTail(b, i)
 }
 
 // skipPlainTail returns the index of the first byte at or after i that is
 // not plain string content, or len(b) when there is none, for i within the
-// last 7 bytes of b (the word loop of scanString does the rest).
+// last 7 bytes of b (the word loops of scanString and skipPlain do the rest).
 //
 // It re-reads the last word of b and shifts out the bytes before i: the zero
 // bytes shifted in count as special and so stop the scan at len(b). This

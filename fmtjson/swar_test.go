@@ -73,10 +73,11 @@ func TestSpecialInWordRandom(t *testing.T) {
 	}
 }
 
-// TestSkipPlainTail checks every starting point of buffers around the word
-// size, with the special byte at every place or absent.
+// TestSkipPlainTail checks skipPlainTail and skipPlain from every starting
+// point of buffers around the word size, with the special byte at every
+// place or absent.
 func TestSkipPlainTail(t *testing.T) {
-	for n := 1; n <= 20; n++ {
+	for n := 1; n <= 40; n++ {
 		for sp := -1; sp < n; sp++ {
 			b := make([]byte, n)
 			for i := range b {
@@ -85,13 +86,18 @@ func TestSkipPlainTail(t *testing.T) {
 			if sp >= 0 {
 				b[sp] = '"'
 			}
-			for i := max(0, n-7); i <= n; i++ {
+			for i := 0; i <= n; i++ {
 				want := i
 				for want < n && plainInString[b[want]] {
 					want++
 				}
-				if got := skipPlainTail(b, i); got != want {
-					t.Fatalf("%q from %d: got %d want %d", b, i, got, want)
+				if i >= n-7 {
+					if got := skipPlainTail(b, i); got != want {
+						t.Fatalf("%q from %d: got %d want %d", b, i, got, want)
+					}
+				}
+				if got := skipPlain(b, i); got != want {
+					t.Fatalf("skipPlain(%q, %d) = %d want %d", b, i, got, want)
 				}
 			}
 		}
