@@ -7,6 +7,7 @@ import (
 	"github.com/dinit-dev/dinit/loop"
 	"github.com/dinit-dev/dinit/proc/inject"
 	"github.com/dinit-dev/dinit/proc/internal/sys"
+	"github.com/dinit-dev/dinit/proc/relay"
 )
 
 // maxRedirecting is how many jobs may be under way at once (each holds two
@@ -126,8 +127,12 @@ func (s *Supervisor) adoptStep(j *adoptJob, now time.Time) {
 func (s *Supervisor) startRedirection(j *adoptJob) bool {
 	stage := strconv.Itoa(j.p.pid)
 	var err error
-	if _, j.outW, err = s.out.NewSource(j.name, stage, true); err == nil {
-		_, j.errW, err = s.out.NewSource(j.name, stage, false)
+	var out, errs *relay.Source
+	if out, j.outW, err = s.out.NewSource(j.name, stage, true); err == nil {
+		j.p.srcs = append(j.p.srcs, out)
+		if errs, j.errW, err = s.out.NewSource(j.name, stage, false); err == nil {
+			j.p.srcs = append(j.p.srcs, errs)
+		}
 	}
 	if err == nil {
 		j.r, err = s.redirect(j.p.pid, j.outW, j.errW)
@@ -153,7 +158,8 @@ func (s *Supervisor) warnRedirect(j *adoptJob, pid int, err error) {
 func (s *Supervisor) endAdoption(j *adoptJob) {
 	if j.r != nil {
 		if n := j.r.Processes(); n > 0 {
-			s.out.Debugf("%s: output redirected (%d processes, %s after adoption)", j.p.label, n, time.Since(j.queued).Round(time.Microsecond))
+			s.out.At(LevelDebug, relay.EventAdopted).For(j.p.label).Int("pid", j.p.pid).Int("processes", n).
+				Logf("%s: output redirected (%d processes, %s after adoption)", j.p.label, n, time.Since(j.queued).Round(time.Microsecond))
 		}
 		j.r.Close()
 	}

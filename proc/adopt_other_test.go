@@ -16,7 +16,7 @@ import (
 // adopted with its output left where it was: a warning names the
 // architecture, and the process is waited for as usual.
 func TestAdoptWithoutRedirectionWarns(t *testing.T) {
-	s := newUnitSupervisor(t, Config{Level: LevelInfo, Policy: PolicyAdopt, JSON: true, KillTimeout: time.Second})
+	s := newUnitSupervisor(t, Config{Level: LevelInfo, Policy: PolicyAdopt, Stdout: StdoutJSON, KillTimeout: time.Second})
 	pid := kid(t, -1, "/bin/sleep", "1000")
 	waitExec(t, pid, "sleep")
 	s.takeReparented(pid)

@@ -306,7 +306,7 @@ func TestAdoptionsAreKickedAfterAReap(t *testing.T) {
 // there is relayed as <name>/<pid>, its stdout as JSON when asked for.
 func TestAdoptionPipesAreReadAsNamePid(t *testing.T) {
 	t.Parallel()
-	s := newUnitSupervisor(t, Config{Level: LevelInfo, Policy: PolicyAdopt, JSON: true})
+	s := newUnitSupervisor(t, Config{Level: LevelInfo, Policy: PolicyAdopt, Stdout: StdoutJSON})
 	write := func(fd int, line string) {
 		if _, err := unix.Write(fd, []byte(line)); err != nil {
 			t.Error(err)

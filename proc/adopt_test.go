@@ -75,7 +75,7 @@ func waitBlocked(t *testing.T, pid int, comm string) {
 // end is reaped and starts the shutdown.
 func TestAdoptOutputIsLoggedAsNamePid(t *testing.T) {
 	lockThread(t)
-	s := newUnitSupervisor(t, Config{Level: LevelInfo, Policy: PolicyAdopt, JSON: true, KillTimeout: time.Second})
+	s := newUnitSupervisor(t, Config{Level: LevelInfo, Policy: PolicyAdopt, Stdout: StdoutJSON, KillTimeout: time.Second})
 	inR, inW := testPipe(t)
 	_, oldW := testPipe(t) // where its output went before: nobody reads it
 	script := `read x; (echo '{"from":"child"}') & wait; echo "{\"msg\":\"$x\"}"; echo plain; echo oops >&2; exit 0`
@@ -104,6 +104,7 @@ func TestAdoptOutputIsLoggedAsNamePid(t *testing.T) {
 	}
 	wantErr := []string{
 		ended,
+		"TS dinit: info: sh/" + n + ": relayed 3 lines (36 bytes) on stdout, 1 on stderr; 1 not JSON",
 		"TS dinit: warning: sh/" + n + ": not JSON stdout: plain",
 		reason,
 		"TS sh/" + n + ": oops",
@@ -121,7 +122,7 @@ func TestAdoptOutputIsLoggedAsNamePid(t *testing.T) {
 // reaper collects it as usual.
 func TestAdoptOutputOfAZombieWarns(t *testing.T) {
 	lockThread(t)
-	s := newUnitSupervisor(t, Config{Level: LevelInfo, Policy: PolicyAdopt, JSON: true, KillTimeout: time.Second})
+	s := newUnitSupervisor(t, Config{Level: LevelInfo, Policy: PolicyAdopt, Stdout: StdoutJSON, KillTimeout: time.Second})
 	pid := kidFiles(t, -1, -1, -1, "/bin/sh", "-c", "exit 4")
 	waitExited(t, pid)
 	n := strconv.Itoa(pid)

@@ -18,6 +18,25 @@ const (
 	LevelDebug = relay.LevelDebug
 )
 
+// StdoutMode is what happens to services' stdout lines (DINIT_JSON_STDOUT).
+type StdoutMode = relay.StdoutMode
+
+// Stdout modes.
+const (
+	StdoutPlain = relay.StdoutPlain // every line prefixed
+	StdoutJSON  = relay.StdoutJSON  // JSON objects augmented; other lines to stderr
+	StdoutWrap  = relay.StdoutWrap  // JSON objects augmented; other lines wrapped in one
+)
+
+// LogFormat is the form of every line on stderr (DINIT_LOG_FORMAT).
+type LogFormat = relay.LogFormat
+
+// Log formats.
+const (
+	LogText = relay.LogText
+	LogJSON = relay.LogJSON
+)
+
 // Policy is what happens to a process that is reparented to us.
 type Policy int
 
@@ -49,9 +68,21 @@ type Program struct {
 type Config struct {
 	Dir         string        // the service directory; "": no services
 	Level       Level         // our own messages
-	JSON        bool          // treat services' stdout as JSON lines
+	Stdout      StdoutMode    // services' stdout lines
+	LogFormat   LogFormat     // every line on stderr
 	Policy      Policy        // reparented processes
 	KillTimeout time.Duration // SIGTERM to SIGKILL, for reparented processes
 	ExitCode    ExitPolicy    // the service-directory mode's exit code
 	Main        *Program      // the main program, or nil: services only
+}
+
+// ErrorLine is an error of ours in the log format, for errors before the
+// supervisor runs: `<ts> dinit: error: <msg>`, or a JSON object.
+func ErrorLine(now time.Time, msg string, format LogFormat) []byte {
+	return relay.ErrorLine(now, msg, format)
+}
+
+// relayOptions is how the relay writes for cfg.
+func relayOptions(cfg Config) relay.Options {
+	return relay.Options{Level: cfg.Level, Stdout: cfg.Stdout, Log: cfg.LogFormat}
 }

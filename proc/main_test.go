@@ -135,6 +135,8 @@ func TestMainProgramEndDecidesAndStopsTheServices(t *testing.T) {
 	a, b, m := pid["a/run"], pid["b/run"], pid["sh/run"]
 	running := "TS dinit: info: sh/run: running with PID " + m
 	lines = takeLine(t, lines, "TS sh/run: err", running)
+	lines = takeLine(t, lines, "TS dinit: info: sh/run: relayed 1 line ("+itoa(len("out \n")+len(cwd))+" bytes) on stdout, 1 on stderr",
+		"TS dinit: warning: shutting down: sh/run: PID "+m+" finished with status 5")
 	if len(lines) != 16 {
 		t.Fatalf("%d lines:\n%s", len(lines), strings.Join(lines, "\n"))
 	}

@@ -20,7 +20,7 @@ func TestRunWithoutPidfds(t *testing.T) {
 	if err := writeProgram(filepath.Join(dir, "web", "run"), run, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	s := newUnitSupervisor(t, Config{Dir: dir, Level: LevelInfo, JSON: true})
+	s := newUnitSupervisor(t, Config{Dir: dir, Level: LevelInfo, Stdout: StdoutJSON})
 	s.pidfds = false
 	// Ends are found by the periodic scan: a short one, not to wait 1 s.
 	s.timing.scan, s.timing.scanStopping = 5*time.Millisecond, 5*time.Millisecond
@@ -52,6 +52,8 @@ func TestRunWithoutPidfds(t *testing.T) {
 	} else {
 		t.Fatalf("stderr line at %d: %q", i, got)
 	}
+	got = takeLine(t, got, "TS dinit: info: web/run: relayed 1 line (13 bytes) on stdout, 1 on stderr",
+		"TS dinit: warning: shutting down: web/run: PID "+pid+" finished with status 3")
 	sameLines(t, "messages (stderr line taken out)", got, []string{
 		"TS dinit: info: web/run: starting",
 		"TS dinit: info: web/run: running with PID " + pid,

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/dinit-dev/dinit/loop"
+	"github.com/dinit-dev/dinit/proc/relay"
 )
 
 // role is why we track a process; it decides what its end means.
@@ -32,6 +33,7 @@ type process struct {
 	stop    stopStage // reparented and adopted ones: how far we stopped it
 	killAt  time.Time // when its SIGKILL is due (once stop is termSent)
 	cmdline string
+	srcs    []*relay.Source // the pipes of its stdout and stderr that we read
 }
 
 // Event: the pidfd became readable, so the process has ended.

@@ -48,7 +48,9 @@ func (s *Supervisor) start(pg program) (*process, error) {
 		outs.closeSources()
 		return nil, err
 	}
-	return s.track(pg, pid, pidfd), nil
+	p := s.track(pg, pid, pidfd)
+	p.srcs = outs.srcs
+	return p, nil
 }
 
 // outputs are the pipes a program's output goes into: the write ends it

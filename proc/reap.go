@@ -6,6 +6,7 @@ import (
 
 	"github.com/dinit-dev/dinit/proc/inject"
 	"github.com/dinit-dev/dinit/proc/internal/sys"
+	"github.com/dinit-dev/dinit/proc/relay"
 )
 
 // reap collects every ended child. It is the one place that waits: each
@@ -47,7 +48,7 @@ func (s *Supervisor) reap() {
 func (s *Supervisor) strayZombie(pid int) *process {
 	cmdline, name := s.procfs.Describe(pid)
 	p := &process{sup: s, pid: pid, pidfd: -1, role: roleReparented, label: reparentedLabel(name, pid), cmdline: cmdline}
-	s.warnReparented(p, "reaping process")
+	s.warnReparented(p, relay.EventReaped, "", "reaping process")
 	delete(s.reparent.pending, pid)
 	return p
 }
@@ -59,13 +60,15 @@ func (s *Supervisor) ended(p *process, st sys.ExitStatus) {
 		_ = s.loop.Remove(p.tok)
 		sys.Close(p.pidfd)
 	}
-	s.reparent.due = s.now // orphans of p (if any) attach to us now
+	s.reparent.due = s.now  // orphans of p (if any) attach to us now
+	defer s.reportOrWait(p) // after the lines its end causes
 	if p.role == roleRun && p.svc.main == nil && st.Signal == 0 && st.Code == 115 {
-		s.out.Infof("%s: PID %d finished and disabled itself", p.label, p.pid)
+		s.out.At(LevelInfo, relay.EventDisabled).For(p.label).Int("pid", p.pid).
+			Logf("%s: PID %d finished and disabled itself", p.label, p.pid)
 		p.svc.run, p.svc.disabled = nil, true
 		return
 	}
-	s.out.Infof("%s: PID %d finished with %s", p.label, p.pid, st)
+	s.logExited(p, st)
 	switch p.role {
 	case roleRun:
 		p.svc.run = nil
@@ -80,6 +83,17 @@ func (s *Supervisor) ended(p *process, st sys.ExitStatus) {
 		s.dropAdoption(p)
 		s.endStartsShutdown(finishedReason(p, "adopted process ", st), st)
 	}
+}
+
+// logExited says how a process ended: with a status or by a signal.
+func (s *Supervisor) logExited(p *process, st sys.ExitStatus) {
+	e := s.out.At(LevelInfo, relay.EventExited).For(p.label).Int("pid", p.pid)
+	if st.Signal != 0 {
+		e.Int("signal", int(st.Signal))
+	} else {
+		e.Int("status", st.Code)
+	}
+	e.Logf("%s: PID %d finished with %s", p.label, p.pid, st)
 }
 
 // finishedReason is the shutdown line's reason for an end:

@@ -1,6 +1,10 @@
 package proc
 
-import "time"
+import (
+	"time"
+
+	"github.com/dinit-dev/dinit/proc/relay"
+)
 
 // Reparented processes: a grandchild whose parent died becomes our child,
 // and nothing tells us (its parent was not our child). We look at our
@@ -110,24 +114,30 @@ func (s *Supervisor) takeReparented(pid int) {
 	}
 	switch policy {
 	case PolicyTerminate:
-		s.warnReparented(p, "terminating reparented child process")
+		s.warnReparented(p, relay.EventReparented, "terminate", "terminating reparented child process")
 		s.terminate(p)
 	case PolicyAdopt:
-		s.warnReparented(p, "adopting reparented child process")
+		s.warnReparented(p, relay.EventReparented, "adopt", "adopting reparented child process")
 		p.role = roleAdopted
 		s.adoptOutput(p, name)
 	case PolicyIgnore:
-		s.out.Debugf("%s: ignoring reparented child process with PID %d", p.label, pid)
+		s.out.At(LevelDebug, relay.EventReparented).For(p.label).Int("pid", pid).Str("policy", "ignore").
+			Logf("%s: ignoring reparented child process with PID %d", p.label, pid)
 	}
 }
 
 // warnReparented writes the reference's line for a reparented process,
 // byte for byte: `<name>/<pid>: <what> with PID N: <cmdline>`, without the
-// `: <cmdline>` when the command line could not be read (a zombie's).
-func (s *Supervisor) warnReparented(p *process, what string) {
+// `: <cmdline>` when the command line could not be read (a zombie's). In
+// the JSON log format it tells ev, with the policy when there is one.
+func (s *Supervisor) warnReparented(p *process, ev relay.Event, policy, what string) {
+	e := s.out.At(LevelWarn, ev).For(p.label).Int("pid", p.pid)
+	if policy != "" {
+		e.Str("policy", policy)
+	}
 	if p.cmdline == "" {
-		s.out.Warnf("%s: %s with PID %d", p.label, what, p.pid)
+		e.Logf("%s: %s with PID %d", p.label, what, p.pid)
 		return
 	}
-	s.out.Warnf("%s: %s with PID %d: %s", p.label, what, p.pid, p.cmdline)
+	e.Logf("%s: %s with PID %d: %s", p.label, what, p.pid, p.cmdline)
 }

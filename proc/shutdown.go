@@ -5,13 +5,14 @@ import (
 	"syscall"
 
 	"github.com/dinit-dev/dinit/proc/internal/sys"
+	"github.com/dinit-dev/dinit/proc/relay"
 )
 
 // stopFor starts the shutdown and says why, at warning: the default level
 // tells why a container stopped. Said once: later reasons change nothing.
 func (s *Supervisor) stopFor(reason string) {
 	if !s.stopping() {
-		s.out.Warnf("shutting down: %s", reason)
+		s.out.At(LevelWarn, relay.EventShutdown).Str("reason", reason).Logf("shutting down: %s", reason)
 	}
 	s.shutdown()
 }
@@ -52,11 +53,12 @@ func (s *Supervisor) byPID(roles ...role) []*process {
 
 func (s *Supervisor) stopService(svc *service) {
 	p := svc.run
-	s.out.Infof("%s: terminating", p.label)
+	s.out.At(LevelInfo, relay.EventTerminating).For(p.label).Int("pid", p.pid).Logf("%s: terminating", p.label)
 	if svc.main == nil && exists(svc.path("terminate")) && s.startTerminate(svc) {
 		return
 	}
-	s.out.Infof("%s: sending SIGTERM to PID %d", p.label, p.pid)
+	s.out.At(LevelInfo, relay.EventNone).For(p.label).Int("pid", p.pid).Int("signal", int(syscall.SIGTERM)).
+		Logf("%s: sending SIGTERM to PID %d", p.label, p.pid)
 	s.signal(p, syscall.SIGTERM)
 }
 
@@ -67,7 +69,8 @@ func (s *Supervisor) terminate(p *process) {
 		return
 	}
 	p.stop = termSent
-	s.out.Infof("%s: sending SIGTERM to PID %d", p.label, p.pid)
+	s.out.At(LevelInfo, relay.EventTerminating).For(p.label).Int("pid", p.pid).Int("signal", int(syscall.SIGTERM)).
+		Logf("%s: sending SIGTERM to PID %d", p.label, p.pid)
 	s.signal(p, syscall.SIGTERM)
 	p.killAt = s.now.Add(s.cfg.KillTimeout)
 	s.killing = append(s.killing, p)
@@ -83,7 +86,8 @@ func (s *Supervisor) fireKills() {
 		}
 		if p.stop == termSent && !s.now.Before(p.killAt) {
 			p.stop = killSent
-			s.out.Infof("%s: sending SIGKILL to PID %d", p.label, p.pid)
+			s.out.At(LevelInfo, relay.EventKill).For(p.label).Int("pid", p.pid).Int("signal", int(syscall.SIGKILL)).
+				Logf("%s: sending SIGKILL to PID %d", p.label, p.pid)
 			s.signal(p, syscall.SIGKILL)
 		}
 		kept = append(kept, p)
@@ -94,6 +98,7 @@ func (s *Supervisor) fireKills() {
 
 func (s *Supervisor) signal(p *process, sig syscall.Signal) {
 	if err := sys.Signal(p.pid, p.pidfd, sig); err != nil {
-		s.out.Errorf("%s: sending signal %d to PID %d: %v", p.label, int(sig), p.pid, err)
+		s.out.At(LevelError, relay.EventNone).For(p.label).Int("pid", p.pid).Int("signal", int(sig)).
+			Logf("%s: sending signal %d to PID %d: %v", p.label, int(sig), p.pid, err)
 	}
 }

@@ -103,7 +103,7 @@ func TestShutdownTerminateFallsBackToSigterm(t *testing.T) {
 // environment plus DINIT_PID; its stdout and stderr are stage term; run
 // gets no SIGTERM from us; everything then ends and is reaped.
 func TestShutdownRunsTerminateWithItsOutput(t *testing.T) {
-	s := newUnitSupervisor(t, Config{Level: LevelInfo, JSON: true})
+	s := newUnitSupervisor(t, Config{Level: LevelInfo, Stdout: StdoutJSON})
 	killProcsAtEnd(t, s)
 	s.env = []string{"PATH=/usr/bin:/bin", "DINIT_TEST=a b"}
 	svc := addRun(s, "web", kid(t, -1, "/bin/sleep", "1000"))
@@ -121,9 +121,11 @@ func TestShutdownRunsTerminateWithItsOutput(t *testing.T) {
 	term := strings.TrimPrefix(got[2], "TS dinit: info: web/term: running with PID ")
 	sameLines(t, "start", got[:2], []string{"TS dinit: info: web/run: terminating", "TS dinit: info: web/term: starting"})
 	runToEnd(t, s)
+	outLine := `{"pid":` + r + `,"pwd":"` + svc.dir + `"}` + "\n"
 	sameLines(t, "after", sortedMessages(s), []string{
 		"TS dinit: info: web/run: PID " + r + " finished with signal 15",
 		"TS dinit: info: web/term: PID " + term + " finished with status 0",
+		"TS dinit: info: web/term: relayed 1 line (" + itoa(len(outLine)) + " bytes) on stdout, 3 on stderr",
 		"TS web/term: DINIT_PID=" + r,
 		"TS web/term: DINIT_TEST=a b",
 		"TS web/term: PATH=/usr/bin:/bin",

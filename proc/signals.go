@@ -5,6 +5,8 @@ import (
 	"slices"
 	"strconv"
 	"syscall"
+
+	"github.com/dinit-dev/dinit/proc/relay"
 )
 
 // caughtSignals are the signals we take over from the Go runtime. Without a
@@ -61,23 +63,28 @@ func (s *Supervisor) handleSignal(sig syscall.Signal) {
 	switch sig {
 	case syscall.SIGTERM, syscall.SIGINT, syscall.SIGQUIT:
 		if s.stopping() {
-			s.out.Infof("got signal %d, already terminating services", n)
+			s.gotSignal(LevelInfo, relay.EventSignal, n, "got signal %d, already terminating services")
 			return
 		}
-		s.out.Infof("got signal %d, terminating services", n)
+		s.gotSignal(LevelInfo, relay.EventSignal, n, "got signal %d, terminating services")
 		s.recordExit(ExitOK)
 		s.stopFor("got signal " + strconv.Itoa(n))
 	case syscall.SIGHUP, syscall.SIGUSR1, syscall.SIGUSR2, syscall.SIGWINCH:
-		s.out.Infof("got signal %d, forwarding it to running services", n)
+		s.gotSignal(LevelInfo, relay.EventForwarded, n, "got signal %d, forwarding it to running services")
 		s.forward(sig)
 	case syscall.SIGCHLD:
 		s.reapNeeded = true
 		s.reparent.due = s.now
 	case syscall.SIGPIPE:
-		s.out.Debugf("got signal %d, ignoring it", n)
+		s.gotSignal(LevelDebug, relay.EventSignal, n, "got signal %d, ignoring it")
 	default:
-		s.out.Infof("got signal %d, ignoring it", n)
+		s.gotSignal(LevelInfo, relay.EventSignal, n, "got signal %d, ignoring it")
 	}
+}
+
+// gotSignal says what a received signal does.
+func (s *Supervisor) gotSignal(level Level, ev relay.Event, n int, format string) {
+	s.out.At(level, ev).Int("signal", n).Logf(format, n)
 }
 
 // forward passes sig to every running run process and adopted process.

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/dinit-dev/dinit/proc/internal/sys"
+	"github.com/dinit-dev/dinit/proc/relay"
 )
 
 // startup is the progress of starting the services, a slice per turn.
@@ -152,12 +153,13 @@ func (s *Supervisor) startTerminate(svc *service) bool {
 
 // startLogged starts pg and says so, or says why it could not.
 func (s *Supervisor) startLogged(pg program) (*process, error) {
-	s.out.Infof("%s: starting", pg.label())
+	label := pg.label()
+	s.out.At(LevelInfo, relay.EventStarting).For(label).Logf("%s: starting", label)
 	p, err := s.start(pg)
 	if err != nil {
-		s.out.Errorf("%s: error running: %v", pg.label(), err)
+		s.out.At(LevelError, relay.EventNone).For(label).Logf("%s: error running: %v", label, err)
 		return nil, err
 	}
-	s.out.Infof("%s: running with PID %d", p.label, p.pid)
+	s.out.At(LevelInfo, relay.EventStarted).For(label).Int("pid", p.pid).Logf("%s: running with PID %d", label, p.pid)
 	return p, nil
 }

@@ -178,7 +178,7 @@ func TestServiceOutputIsAttributed(t *testing.T) {
 		"a/log/run": "#!/bin/sh\nwhile read -r l; do echo \"{\\\"log\\\":$l}\"; done\necho log-err >&2\n",
 		"b/run":     "#!/bin/sh\necho 'not json'\necho '{\"b\":2}'\nexit 115\n",
 	})
-	s := newUnitSupervisor(t, Config{Level: LevelInfo, JSON: true})
+	s := newUnitSupervisor(t, Config{Level: LevelInfo, Stdout: StdoutJSON})
 	killProcsAtEnd(t, s)
 	svcs := startDir(t, s, dir)
 	a, l, b := itoa(svcs[0].run.pid), itoa(svcs[0].log.pid), itoa(svcs[1].run.pid)
@@ -207,8 +207,11 @@ func TestServiceOutputIsAttributed(t *testing.T) {
 		"TS a/log: log-err",
 		"TS a/run: run-err",
 		"TS dinit: info: a/log: PID " + l + " finished with status 0",
+		"TS dinit: info: a/log: relayed 1 line (16 bytes) on stdout, 1 on stderr",
 		"TS dinit: info: a/run: PID " + a + " finished and disabled itself",
+		"TS dinit: info: a/run: relayed 1 line (8 bytes) on stderr",
 		"TS dinit: info: b/run: PID " + b + " finished and disabled itself",
+		"TS dinit: info: b/run: relayed 2 lines (17 bytes) on stdout, 0 on stderr; 1 not JSON",
 		"TS dinit: warning: b/run: not JSON stdout: not json",
 	})
 	if s.stopping() || s.exitCode != noReason || !svcs[0].disabled || !svcs[1].disabled {
@@ -299,7 +302,8 @@ func TestRunFailsAfterItsLogProgramStarted(t *testing.T) {
 	runToEnd(t, s)
 	expectMessages(t, s,
 		"TS web/log: log-done",
-		"TS dinit: info: web/log: PID "+l+" finished with status 0")
+		"TS dinit: info: web/log: PID "+l+" finished with status 0",
+		"TS dinit: info: web/log: relayed 0 lines (0 bytes) on stdout, 1 on stderr")
 	if d := time.Since(start); d > 5*time.Second {
 		t.Fatalf("log program ended after %v", d)
 	}
@@ -328,7 +332,7 @@ func TestServiceWithoutRun(t *testing.T) {
 // With JSON off, stdout lines go to our stdout as prefixed lines.
 func TestServiceOutputWithoutJSON(t *testing.T) {
 	dir := writeService(t, map[string]string{"web/run": "#!/bin/sh\necho '{\"a\":1}'\necho 'plain'\necho 'err' >&2\nexit 115\n"})
-	s := newUnitSupervisor(t, Config{Level: LevelWarn, JSON: false})
+	s := newUnitSupervisor(t, Config{Level: LevelWarn})
 	killProcsAtEnd(t, s)
 	startDir(t, s, dir)
 	runToEnd(t, s)

@@ -62,7 +62,7 @@ func TestStartServiceWithLogProgram(t *testing.T) {
 			"ls /proc/self/fd | tr '\\n' ' ' >&2; echo >&2\nexit 0\n",
 		"web/log/run": "#!/bin/sh\nwhile read -r l; do echo \"{\\\"via\\\":\\\"$l\\\"}\"; done\necho log-done >&2\n",
 	})
-	s := newUnitSupervisor(t, Config{Dir: dir, Level: LevelInfo, JSON: true})
+	s := newUnitSupervisor(t, Config{Dir: dir, Level: LevelInfo, Stdout: StdoutJSON})
 	sys.MarkInheritedCloexec() // as Run does: nothing the test process inherited may leak
 	svcs, _ := discover(dir)
 	s.services = svcs

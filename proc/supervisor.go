@@ -37,15 +37,16 @@ type Supervisor struct {
 	sigBuf  []syscall.Signal
 	sigSeen bool // the signal source is readable
 
-	services  []*service
-	procs     map[int]*process // the owner table: every PID we track
-	killing   []*process       // reparented processes with a SIGKILL planned
-	logWaits  []*service       // log programs that ended before their run
-	reparent  reparentScan
-	startup   startup
-	adoptions []*adoptJob // output redirections of adopted processes in progress
-	redirect  func(pid, outW, errW int) (redirector, error)
-	sweep     sweep
+	services   []*service
+	procs      map[int]*process // the owner table: every PID we track
+	killing    []*process       // reparented processes with a SIGKILL planned
+	logWaits   []*service       // log programs that ended before their run
+	unreported []*process       // ended, but their pipes are open: accounting waits
+	reparent   reparentScan
+	startup    startup
+	adoptions  []*adoptJob // output redirections of adopted processes in progress
+	redirect   func(pid, outW, errW int) (redirector, error)
+	sweep      sweep
 
 	phase      phase
 	exitCode   int             // the first reason to exit, or noReason (exitcode.go)
@@ -61,7 +62,7 @@ func Run(cfg Config) int {
 	runtime.LockOSThread()
 	s, err := newSupervisor(cfg)
 	if err != nil {
-		os.Stderr.WriteString(time.Now().UTC().Format("2006-01-02T15:04:05.000Z") + " dinit: error: " + err.Error() + "\n")
+		os.Stderr.Write(ErrorLine(time.Now(), err.Error(), cfg.LogFormat))
 		return ExitFailure
 	}
 	defer s.close()
@@ -80,7 +81,7 @@ func newSupervisor(cfg Config) (*Supervisor, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := assemble(cfg, l, relay.New(l, 1, 2, cfg.Level, cfg.JSON))
+	s := assemble(cfg, l, relay.New(l, 1, 2, relayOptions(cfg)))
 	s.sigs = sigs
 	if _, err = l.Add(sigs.Fd(), loop.In, signalHandler{s}); err != nil {
 		_ = l.Close()
@@ -175,9 +176,9 @@ func (s *Supervisor) stopping() bool { return s.phase >= stopping }
 func (s *Supervisor) exit() {
 	s.phase = exiting
 	if code := s.code(); code != ExitOK {
-		s.out.Warnf("dinit exiting with status %d", code)
+		s.out.At(LevelWarn, relay.EventExiting).Int("status", code).Logf("dinit exiting with status %d", code)
 	} else {
-		s.out.Infof("dinit exiting with status %d", code)
+		s.out.At(LevelInfo, relay.EventExiting).Int("status", code).Logf("dinit exiting with status %d", code)
 	}
 	s.out.Flush()
 }

@@ -456,7 +456,7 @@ func TestTurnRunsServicesToTheEnd(t *testing.T) {
 		"b/run":       "#!/bin/sh\necho '{\"b\":1}'\necho oops >&2\nexit 7\n",
 		"b/log/run":   "#!/bin/sh\nwhile read -r l; do echo \"$l\"; done\n",
 	})
-	s := newUnitSupervisor(t, Config{Dir: dir, Level: LevelInfo, JSON: true, KillTimeout: time.Second})
+	s := newUnitSupervisor(t, Config{Dir: dir, Level: LevelInfo, Stdout: StdoutJSON, KillTimeout: time.Second})
 	killProcsAtEnd(t, s)
 	svcs, err := discover(dir)
 	if err != nil {
@@ -502,17 +502,20 @@ func TestTurnRunsServicesToTheEnd(t *testing.T) {
 		"TS dinit: info: a/run: PID " + itoa(a) + " finished with signal 15",
 		"TS dinit: info: a/run: terminating",
 		"TS dinit: info: a/term: PID " + term + " finished with status 0",
+		"TS dinit: info: a/term: relayed 1 line (" + itoa(len("stopping \n")+len(itoa(a))) + " bytes) on stdout, 0 on stderr; 1 not JSON",
 		"TS dinit: info: a/term: running with PID " + term,
 		"TS dinit: info: a/term: starting",
 		"TS dinit: info: b/log: PID " + itoa(bl) + " finished with status 0",
+		"TS dinit: info: b/log: relayed 1 line (8 bytes) on stdout, 0 on stderr",
 		"TS dinit: info: b/run: PID " + itoa(b) + " finished with status 7",
+		"TS dinit: info: b/run: relayed 1 line (5 bytes) on stderr",
 		"TS dinit: warning: a/term: not JSON stdout: stopping " + itoa(a),
 		"TS dinit: warning: shutting down: b/run: PID " + itoa(b) + " finished with status 7",
 	}
 	sameLines(t, "after the start (sorted)", rest, want)
 	// Causes before effects; the reason right after the end.
 	at := func(l string) int { return slices.Index(lines, l) }
-	if !(at(want[7])+1 == at(want[9]) && at(want[9]) < at(want[2]) && at(want[2]) < at(want[5]) && at(want[5]) < at(want[4])) {
+	if !(at(want[9])+1 == at(want[12]) && at(want[12]) < at(want[2]) && at(want[2]) < at(want[6]) && at(want[6]) < at(want[5])) {
 		t.Fatalf("out of order:\n%s", strings.Join(lines, "\n"))
 	}
 	if len(s.procs) != 0 || s.out.Open() != 0 || s.loop.Registered() != 0 {

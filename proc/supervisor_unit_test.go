@@ -54,7 +54,7 @@ func newUnitSupervisorOut(t *testing.T, cfg Config, stdout int) *Supervisor {
 	}
 	errW, errR := sinkFile(t, filepath.Join(dir, "stderr"))
 	sinks.stderr = errR
-	s := assemble(cfg, l, relay.New(l, stdout, int(errW.Fd()), cfg.Level, cfg.JSON))
+	s := assemble(cfg, l, relay.New(l, stdout, int(errW.Fd()), relayOptions(cfg)))
 	unitOutputs.Store(s, sinks)
 	t.Cleanup(func() { unitOutputs.Delete(s) })
 	return s
@@ -190,7 +190,7 @@ func pollOnce(t *testing.T, s *Supervisor) {
 	}
 	s.tick()
 	for s.out.HasReady() {
-		s.out.ReadTurn()
+		s.relayTurn()
 	}
 	s.out.Flush()
 }

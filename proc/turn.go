@@ -25,7 +25,7 @@ func (s *Supervisor) turn() {
 		s.startSome()
 	}
 	if s.out.HasReady() {
-		s.out.ReadTurn()
+		s.relayTurn()
 	}
 	if s.reapNeeded {
 		s.reap()

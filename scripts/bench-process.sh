@@ -2,8 +2,8 @@
 # Whole-process benchmarks: dinit beside the alternatives on the same input.
 # Uses only what is installed (Debian packages: s6 for s6-log, tini,
 # dumb-init); a missing one is reported and left out, nothing is installed.
-# Prints markdown tables. Environment: LINES (default 1000000), RUNS (5),
-# FLOOD_SECS (3).
+# Prints markdown tables; arguments name the tables to run (all by default).
+# Environment: LINES (default 1000000), RUNS (5), FLOOD_SECS (3).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -11,6 +11,8 @@ LINES=${LINES:-1000000}
 RUNS=${RUNS:-5}
 FLOOD_SECS=${FLOOD_SECS:-3}
 LINE='{"level":"info","msg":"request handled","path":"/api/v1/items","status":200,"ms":12}'
+# A plain-text line of the same length (an access log, with quotes to escape).
+TEXT='172.17.0.1 - - [28/Nov/2026:13:57:31 +0000] "GET /api/v1/items HTTP/1.1" 200 5123 "-"'
 
 CGO_ENABLED=0 go build -trimpath -ldflags '-s -w' -o bin/dinit ./cmd/dinit
 go build -o bin/benchcount ./internal/benchcount
@@ -20,6 +22,8 @@ WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT
 DATA=$WORK/lines.json
 awk -v l="$LINE" -v n="$LINES" 'BEGIN { for (i = 0; i < n; i++) print l }' > "$DATA"
+TEXTDATA=$WORK/lines.txt
+awk -v l="$TEXT" -v n="$LINES" 'BEGIN { for (i = 0; i < n; i++) print l }' > "$TEXTDATA"
 
 now_us() { echo $(($(date +%s%N) / 1000)); }
 
@@ -70,6 +74,45 @@ relay_table() {
 	echo "### Relaying $LINES lines of ${#LINE}-byte JSON (median of $RUNS)"
 	echo
 	echo "| relay | seconds | lines/s | ratio to cat \| cat |"
+	echo "|---|---|---|---|"
+	local base="" us
+	for name in "${order[@]}"; do
+		us=$(median_us "${cmds[$name]}")
+		[ -n "$base" ] || base=$us
+		awk -v n="$name" -v us="$us" -v base="$base" -v lines="$LINES" 'BEGIN {
+			gsub(/\|/, "\\|", n)
+			printf "| %s | %.3f | %.2f M | %.2f |\n", n, us / 1e6, lines / (us / 1e6) / 1e6, us / base }'
+	done
+	echo
+}
+
+# logs_table: the log formats of SPEC 10 beside the JSON stdout path:
+# plain text wrapped into JSON on stdout (DINIT_JSON_STDOUT=wrap), and a
+# service writing only to stderr, in the text and the JSON log format. The
+# ratio is to the JSON stdout row (the target: within 10 %).
+logs_table() {
+	service "$WORK/one" flood "cat $DATA"
+	service "$WORK/text" flood "cat $TEXTDATA"
+	service "$WORK/errs" flood "sh -c 'exec cat $TEXTDATA >&2'"
+	local got
+	got=$(DINIT_JSON_STDOUT=wrap DINIT_DIR=$WORK/text "$DINIT" 2> /dev/null | wc -l)
+	[ "$got" -eq "$LINES" ] || { echo "dinit wrap relayed $got of $LINES lines" >&2; exit 1; }
+	got=$(DINIT_LOG_FORMAT=json DINIT_DIR=$WORK/errs "$DINIT" 2>&1 > /dev/null | grep -c '"stream":"stderr"')
+	[ "$got" -eq "$LINES" ] || { echo "dinit json log relayed $got of $LINES lines" >&2; exit 1; }
+
+	declare -A cmds=(
+		["cat | cat (text)"]="cat $TEXTDATA | cat | cat > /dev/null"
+		["dinit, JSON stdout (JSON)"]="DINIT_DIR=$WORK/one $DINIT 2> /dev/null | cat > /dev/null"
+		["dinit, DINIT_JSON_STDOUT=wrap (text)"]="DINIT_JSON_STDOUT=wrap DINIT_DIR=$WORK/text $DINIT 2> /dev/null | cat > /dev/null"
+		["dinit, stderr, text log format (text)"]="DINIT_DIR=$WORK/errs $DINIT 2>&1 > /dev/null | cat > /dev/null"
+		["dinit, stderr, DINIT_LOG_FORMAT=json (text)"]="DINIT_LOG_FORMAT=json DINIT_DIR=$WORK/errs $DINIT 2>&1 > /dev/null | cat > /dev/null"
+	)
+	local order=("dinit, JSON stdout (JSON)" "cat | cat (text)" "dinit, DINIT_JSON_STDOUT=wrap (text)"
+		"dinit, stderr, text log format (text)" "dinit, stderr, DINIT_LOG_FORMAT=json (text)")
+
+	echo "### Log formats: $LINES lines of ${#TEXT}-byte text or ${#LINE}-byte JSON (median of $RUNS)"
+	echo
+	echo "| relay (input) | seconds | lines/s | ratio to JSON stdout |"
 	echo "|---|---|---|---|"
 	local base="" us
 	for name in "${order[@]}"; do
@@ -201,8 +244,9 @@ zombie_row() {
 
 echo "## dinit benchmarks, $(date -u +%Y-%m-%d), $(nproc) cores, $(uname -r), $(go version | cut -d' ' -f3)"
 echo
-relay_table
-single_table
-flood_table
-idle_table
-zombie_row
+# Arguments name the tables to run (e.g. logs_table); none: all of them.
+tables=("$@")
+[ ${#tables[@]} -gt 0 ] || tables=(relay_table logs_table single_table flood_table idle_table zombie_row)
+for table in "${tables[@]}"; do
+	"$table"
+done

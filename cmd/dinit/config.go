@@ -23,12 +23,17 @@ const defaultDir = "/etc/service"
 // parseConfig reads the configuration from the environment (getenv) and
 // validates all of it before anything starts.
 func parseConfig(getenv func(string) string) (proc.Config, error) {
-	cfg := proc.Config{Dir: defaultDir, Level: proc.LevelWarn, JSON: true, KillTimeout: 30 * time.Second}
+	cfg := proc.Config{Dir: defaultDir, Level: proc.LevelWarn, Stdout: proc.StdoutJSON, KillTimeout: 30 * time.Second}
 	if v := getenv("DINIT_DIR"); v != "" {
 		cfg.Dir = v
 	}
-	cfg.JSON = getenv("DINIT_JSON_STDOUT") != "0"
 	var err error
+	if cfg.LogFormat, err = parseLogFormat(getenv("DINIT_LOG_FORMAT")); err != nil {
+		return cfg, err
+	}
+	if cfg.Stdout, err = parseStdoutMode(getenv("DINIT_JSON_STDOUT")); err != nil {
+		return cfg, err
+	}
 	if cfg.Level, err = parseLevel(getenv("DINIT_LOG_LEVEL")); err != nil {
 		return cfg, err
 	}
@@ -42,6 +47,32 @@ func parseConfig(getenv func(string) string) (proc.Config, error) {
 		return cfg, err
 	}
 	return cfg, nil
+}
+
+// parseLogFormat reads DINIT_LOG_FORMAT. It is read first: the errors of
+// the other variables are then written in the format asked for.
+func parseLogFormat(v string) (proc.LogFormat, error) {
+	switch v {
+	case "", "text":
+		return proc.LogText, nil
+	case "json":
+		return proc.LogJSON, nil
+	}
+	return proc.LogText, &configError{"DINIT_LOG_FORMAT", v, "want one of text, json"}
+}
+
+// parseStdoutMode reads DINIT_JSON_STDOUT: on (the default), off, or wrap.
+// The reference treats every value but "0" as on; a typo here is refused.
+func parseStdoutMode(v string) (proc.StdoutMode, error) {
+	switch v {
+	case "", "1", "true", "yes", "on":
+		return proc.StdoutJSON, nil
+	case "0", "false", "no", "off":
+		return proc.StdoutPlain, nil
+	case "wrap":
+		return proc.StdoutWrap, nil
+	}
+	return proc.StdoutJSON, &configError{"DINIT_JSON_STDOUT", v, "want one of 1, true, yes, on, 0, false, no, off, wrap"}
 }
 
 func parseExitPolicy(v string) (proc.ExitPolicy, error) {

@@ -16,7 +16,7 @@ func TestDefaults(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := proc.Config{Dir: "/etc/service", Level: proc.LevelWarn, JSON: true, Policy: proc.PolicyTerminate, KillTimeout: 30 * time.Second}
+	want := proc.Config{Dir: "/etc/service", Level: proc.LevelWarn, Stdout: proc.StdoutJSON, Policy: proc.PolicyTerminate, KillTimeout: 30 * time.Second}
 	if cfg != want {
 		t.Fatalf("got %+v, want %+v", cfg, want)
 	}
@@ -28,9 +28,17 @@ func TestValidValues(t *testing.T) {
 		want func(*proc.Config)
 	}{
 		{map[string]string{"DINIT_DIR": "/srv"}, func(c *proc.Config) { c.Dir = "/srv" }},
-		{map[string]string{"DINIT_JSON_STDOUT": "0"}, func(c *proc.Config) { c.JSON = false }},
-		{map[string]string{"DINIT_JSON_STDOUT": "false"}, func(c *proc.Config) {}},
+		{map[string]string{"DINIT_JSON_STDOUT": "0"}, func(c *proc.Config) { c.Stdout = proc.StdoutPlain }},
+		{map[string]string{"DINIT_JSON_STDOUT": "false"}, func(c *proc.Config) { c.Stdout = proc.StdoutPlain }},
+		{map[string]string{"DINIT_JSON_STDOUT": "no"}, func(c *proc.Config) { c.Stdout = proc.StdoutPlain }},
+		{map[string]string{"DINIT_JSON_STDOUT": "off"}, func(c *proc.Config) { c.Stdout = proc.StdoutPlain }},
 		{map[string]string{"DINIT_JSON_STDOUT": "1"}, func(c *proc.Config) {}},
+		{map[string]string{"DINIT_JSON_STDOUT": "true"}, func(c *proc.Config) {}},
+		{map[string]string{"DINIT_JSON_STDOUT": "yes"}, func(c *proc.Config) {}},
+		{map[string]string{"DINIT_JSON_STDOUT": "on"}, func(c *proc.Config) {}},
+		{map[string]string{"DINIT_JSON_STDOUT": "wrap"}, func(c *proc.Config) { c.Stdout = proc.StdoutWrap }},
+		{map[string]string{"DINIT_LOG_FORMAT": "text"}, func(c *proc.Config) {}},
+		{map[string]string{"DINIT_LOG_FORMAT": "json"}, func(c *proc.Config) { c.LogFormat = proc.LogJSON }},
 		{map[string]string{"DINIT_LOG_LEVEL": "none"}, func(c *proc.Config) { c.Level = proc.LevelNone }},
 		{map[string]string{"DINIT_LOG_LEVEL": "error"}, func(c *proc.Config) { c.Level = proc.LevelError }},
 		{map[string]string{"DINIT_LOG_LEVEL": "info"}, func(c *proc.Config) { c.Level = proc.LevelInfo }},
@@ -58,6 +66,11 @@ func TestInvalidValuesNameVariableAndValue(t *testing.T) {
 	tests := []struct {
 		name, value, msg string
 	}{
+		{"DINIT_JSON_STDOUT", "2", `invalid DINIT_JSON_STDOUT value "2": want one of 1, true, yes, on, 0, false, no, off, wrap`},
+		{"DINIT_JSON_STDOUT", "TRUE", `invalid DINIT_JSON_STDOUT value "TRUE": want one of 1, true, yes, on, 0, false, no, off, wrap`},
+		{"DINIT_JSON_STDOUT", " 0", `invalid DINIT_JSON_STDOUT value " 0": want one of 1, true, yes, on, 0, false, no, off, wrap`},
+		{"DINIT_LOG_FORMAT", "JSON", `invalid DINIT_LOG_FORMAT value "JSON": want one of text, json`},
+		{"DINIT_LOG_FORMAT", "logfmt", `invalid DINIT_LOG_FORMAT value "logfmt": want one of text, json`},
 		{"DINIT_LOG_LEVEL", "loud", `invalid DINIT_LOG_LEVEL value "loud": want one of none, error, warn, info, debug`},
 		{"DINIT_LOG_LEVEL", "WARN", `invalid DINIT_LOG_LEVEL value "WARN": want one of none, error, warn, info, debug`},
 		{"DINIT_REPARENTING_POLICY", "kill", `invalid DINIT_REPARENTING_POLICY value "kill": want one of terminate, adopt, ignore`},

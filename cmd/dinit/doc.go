@@ -29,7 +29,13 @@
 //
 //	DINIT_DIR                 service directory (default /etc/service)
 //	DINIT_LOG_LEVEL           none, error, warn, info, debug (default warn)
-//	DINIT_JSON_STDOUT         0 disables JSON handling of stdout (default on)
+//	DINIT_JSON_STDOUT         1 (default; also true, yes, on): stdout lines that
+//	                          are JSON objects get service, stage and logged,
+//	                          other lines go to stderr with a warning; wrap: other
+//	                          lines go to stdout as {"msg":...}; 0 (also false,
+//	                          no, off): every stdout line prefixed as on stderr
+//	DINIT_LOG_FORMAT          text (default) or json: every stderr line one JSON
+//	                          object, with an event field for lifecycle events
 //	DINIT_REPARENTING_POLICY  terminate, adopt, ignore (default terminate)
 //	DINIT_KILL_TIMEOUT        seconds from SIGTERM to SIGKILL for reparented
 //	                          processes (default 30)

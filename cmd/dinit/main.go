@@ -65,9 +65,15 @@ func configure(cmd command, getenv func(string) string) (proc.Config, error) {
 	return cfg, err
 }
 
-// fatal writes err in dinit's error format and exits with code.
+// fatal writes err in dinit's error format and exits with code. The log
+// format is read here again: the error may be in the arguments, or in a
+// variable read after DINIT_LOG_FORMAT.
 func fatal(err error, code int) {
-	os.Stderr.WriteString(time.Now().UTC().Format("2006-01-02T15:04:05.000Z") + " dinit: error: " + err.Error() + "\n")
+	format := proc.LogText
+	if os.Getenv("DINIT_LOG_FORMAT") == "json" {
+		format = proc.LogJSON
+	}
+	os.Stderr.Write(proc.ErrorLine(time.Now(), err.Error(), format))
 	os.Exit(code)
 }
 
@@ -95,7 +101,13 @@ Environment:
   DINIT_DIR                 service directory (default /etc/service; with a
                             main program, only when it exists)
   DINIT_LOG_LEVEL           none, error, warn, info, debug (default warn)
-  DINIT_JSON_STDOUT         0 disables JSON handling of stdout (default on)
+  DINIT_JSON_STDOUT         1 (default; also true, yes, on): stdout lines that
+                            are JSON objects get service, stage and logged,
+                            other lines go to stderr with a warning; wrap: other
+                            lines go to stdout as {"msg":...}; 0 (also false,
+                            no, off): every stdout line prefixed as on stderr
+  DINIT_LOG_FORMAT          text (default) or json: every stderr line one JSON
+                            object, with an event field for lifecycle events
   DINIT_REPARENTING_POLICY  terminate, adopt, ignore (default terminate)
   DINIT_KILL_TIMEOUT        seconds from SIGTERM to SIGKILL for reparented
                             processes (default 30)

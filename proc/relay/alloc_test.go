@@ -15,18 +15,23 @@ import (
 // every kind of line, and a whole read turn of a real pipe.
 
 func TestLineDoesNotAllocate(t *testing.T) {
+	wrap := Options{Level: LevelWarn, Stdout: StdoutWrap}
+	jsonLog := Options{Level: LevelWarn, Stdout: StdoutJSON, Log: LogJSON}
 	for _, tt := range []struct {
 		name   string
-		json   bool
+		opt    Options
 		stdout bool
 		line   string
 	}{
-		{"json", true, true, `{"level":"info","msg":"request handled","status":200}`},
-		{"not json", true, true, `not json`},
-		{"plain stdout", false, true, `a line`},
-		{"stderr", true, false, `a line`},
+		{"json", options(LevelWarn, true), true, `{"level":"info","msg":"request handled","status":200}`},
+		{"not json", options(LevelWarn, true), true, `not json`},
+		{"plain stdout", options(LevelWarn, false), true, `a line`},
+		{"stderr", options(LevelWarn, true), false, `a line`},
+		{"wrapped", wrap, true, `a line "quoted"`},
+		{"json log: stderr", jsonLog, false, "a line\twith\ttabs"},
+		{"json log: not json", jsonLog, true, `not json`},
 	} {
-		o := testOutput(LevelWarn, tt.json)
+		o := testOutputWith(tt.opt)
 		s := testSource(o, "web", "run", tt.stdout)
 		o.stdout.buf = make([]byte, 0, 1<<20)
 		o.stderr.buf = make([]byte, 0, 1<<20)

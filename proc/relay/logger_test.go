@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 )
 
 // With stderr never read, our messages stop growing its buffer: debug and
@@ -98,5 +99,17 @@ func TestDroppedCountAtLevelError(t *testing.T) {
 	o.Flush() // stderr (fd -1) holds nothing: nothing is written
 	if got := string(o.stderr.buf); got != "2026-11-28T13:57:31.420Z dinit: error: dropped 1 message while stderr was not read\n" {
 		t.Fatalf("got %q", got)
+	}
+}
+
+func TestErrorLineInEachLogFormat(t *testing.T) {
+	now := time.Date(2026, 11, 29, 10, 0, 0, 5e6, time.UTC)
+	msg := `invalid DINIT_LOG_LEVEL value "lo\"ud"`
+	if got := string(ErrorLine(now, msg, LogText)); got != "2026-11-29T10:00:00.005Z dinit: error: "+msg+"\n" {
+		t.Errorf("text: %q", got)
+	}
+	want := `{"logged":"2026-11-29T10:00:00.005Z","level":"error","msg":"invalid DINIT_LOG_LEVEL value \"lo\\\"ud\""}` + "\n"
+	if got := string(ErrorLine(now, msg, LogJSON)); got != want {
+		t.Errorf("json: %q\nwant %q", got, want)
 	}
 }

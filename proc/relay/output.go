@@ -27,8 +27,7 @@ type Output struct {
 	stdout *sink
 	stderr *sink
 	clock  fmtjson.Clock
-	level  Level
-	json   bool
+	opt    Options
 
 	ready   []*Source // sources with unread data, in turn order
 	spare   []*Source
@@ -44,13 +43,14 @@ type Output struct {
 
 	partials partials // memory pinned by unterminated lines, bounded
 	dropped  int      // messages of ours dropped while stderr was full
+	entry    Entry    // the message of ours being built (event.go)
+	msgBuf   []byte   // its text, in the JSON log format
 }
 
 // New makes the relay to our stdout and stderr (fds 1 and 2 in dinit;
-// tests give files or pipes of their own), with our messages at level and
-// services' stdout lines as JSON when json is set.
-func New(l *loop.Loop, stdout, stderr int, level Level, json bool) *Output {
-	o := &Output{loop: l, level: level, json: json, readBuf: make([]byte, readSize)}
+// tests give files or pipes of their own), writing as opt says.
+func New(l *loop.Loop, stdout, stderr int, opt Options) *Output {
+	o := &Output{loop: l, opt: opt, readBuf: make([]byte, readSize)}
 	var outSt, errSt = o.openSinks(stdout, stderr)
 	if sameFile(&outSt, &errSt) {
 		o.stdout.twin, o.stderr.twin = o.stderr, o.stdout

@@ -53,7 +53,7 @@ func TestNewSinkKinds(t *testing.T) {
 	}
 	defer f.Close()
 	l := newLoop(t)
-	o := New(l, int(f.Fd()), int(f.Fd()), LevelInfo, false)
+	o := New(l, int(f.Fd()), int(f.Fd()), options(LevelInfo, false))
 	if o.stdout.mode != modeBlocking || o.stderr.mode != modeBlocking || o.stdout.twin != o.stderr || o.stderr.twin != o.stdout {
 		t.Fatalf("file: modes %d %d, twins %v", o.stdout.mode, o.stderr.mode, o.stdout.twin == o.stderr)
 	}
@@ -67,7 +67,7 @@ func TestNewSinkKinds(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer sys.Close(sp[0], sp[1])
-	o = New(l, pw, sp[0], LevelInfo, false)
+	o = New(l, pw, sp[0], options(LevelInfo, false))
 	defer sys.Close(o.stdout.fd)
 	if o.stdout.mode != modeWrite || o.stdout.fd == pw || o.stderr.mode != modeMessage || o.stderr.fd != sp[0] || o.stdout.twin != nil {
 		t.Fatalf("pipe: mode %d fd %d (given %d); socket: mode %d fd %d (given %d)", o.stdout.mode, o.stdout.fd, pw, o.stderr.mode, o.stderr.fd, sp[0])
@@ -89,7 +89,7 @@ func TestNewWritesToAFile(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	o := New(newLoop(t), int(f.Fd()), int(f.Fd()), LevelInfo, true)
+	o := New(newLoop(t), int(f.Fd()), int(f.Fd()), options(LevelInfo, true))
 	o.Tick(time.Date(2026, 11, 28, 13, 57, 31, 420e6, time.UTC))
 	o.Infof("starting %d services", 2)
 	o.Debugf("not at this level")
@@ -137,7 +137,7 @@ func turns(t *testing.T, o *Output, more func() bool) {
 // left afterwards. A second Close changes nothing.
 func TestSourceLeavesNothingBehind(t *testing.T) {
 	l := newLoop(t)
-	o := New(l, -1, -1, LevelWarn, false) // fd -1: sinks broken from the start
+	o := New(l, -1, -1, options(LevelWarn, false)) // fd -1: sinks broken from the start
 	before, fds := l.Registered(), openFds(t)
 	a, wa, err := o.NewSource("a", "run", true)
 	if err != nil {
@@ -164,7 +164,7 @@ func TestSourceLeavesNothingBehind(t *testing.T) {
 func TestBrokenOutputs(t *testing.T) {
 	outR, outW := testPipe(t)
 	errR, errW := testPipe(t)
-	o := New(newLoop(t), outW, errW, LevelWarn, false)
+	o := New(newLoop(t), outW, errW, options(LevelWarn, false))
 	defer sys.Close(o.stdout.fd, o.stderr.fd)
 	o.Tick(time.Date(2026, 11, 28, 13, 57, 31, 420e6, time.UTC))
 	sys.Close(outR)

@@ -16,7 +16,8 @@ type Source struct {
 	fd     int
 	tok    loop.Token
 	label  []byte // "web/run": the attribution of every line, escaped (escape.go)
-	meta   []byte // the fixed part of the appended JSON fields (stdout only)
+	meta   []byte // the fixed part of the appended JSON fields
+	counts Counts
 	stdout bool
 	queued bool // in out.ready
 	hup    bool // every writer has closed: read on until EOF
@@ -35,11 +36,8 @@ func (o *Output) NewSource(name, stage string, stdout bool) (*Source, int, error
 	if err != nil {
 		return nil, -1, err
 	}
-	s := &Source{out: o, fd: r, label: appendEscaped(nil, name+"/"+stage), stdout: stdout}
-	if stdout && o.json {
-		s.meta = fmtjson.AppendMeta(nil, name, stage)
-	}
-	s.lines.Init(linebuf.DefaultLimit)
+	s := o.newSource(name, stage, stdout)
+	s.fd = r
 	// Edge-triggered: a source stays in out.ready until it has been read
 	// dry, so pausing it for backpressure needs no epoll_ctl.
 	if s.tok, err = o.loop.Add(r, loop.In|loop.Edge, s); err != nil {
@@ -48,6 +46,16 @@ func (o *Output) NewSource(name, stage string, stdout bool) (*Source, int, error
 	}
 	o.open++
 	return s, w, nil
+}
+
+// newSource makes the Source of a pipe, not yet watched.
+func (o *Output) newSource(name, stage string, stdout bool) *Source {
+	s := &Source{out: o, fd: -1, label: appendEscaped(nil, name+"/"+stage), stdout: stdout}
+	if o.opt.jsonStdout() || o.opt.jsonLog() {
+		s.meta = fmtjson.AppendMeta(nil, name, stage)
+	}
+	s.lines.Init(linebuf.DefaultLimit)
+	return s
 }
 
 // Event records that the pipe has data or was closed by its writers.
@@ -63,6 +71,7 @@ func (s *Source) readOnce(buf []byte) bool {
 	n, err := unix.Read(s.fd, buf)
 	switch {
 	case n > 0:
+		s.counts.Bytes += int64(n)
 		s.split(buf[:n])
 		// A short read emptied the pipe and a later write raises a new
 		// edge; but the hang-up edge may have come with the data we just
@@ -118,48 +127,85 @@ func (s *Source) Close() {
 // room. This is the per-line hot path: no allocation.
 func (s *Source) Line(b []byte, k linebuf.Kind) bool {
 	o := s.out
-	ts := o.clock.Bytes()
 	switch {
 	case k != linebuf.Whole:
 		s.piece(b, k)
-	case !s.stdout || !o.json:
-		dst := o.stderr
-		if s.stdout {
-			dst = o.stdout
-		}
-		dst.buf = fmtjson.AppendPrefixed(dst.buf, ts, s.label, b)
+	case !s.stdout:
+		s.counts.Lines++
+		s.toStderr(b)
+	case o.opt.Stdout == StdoutPlain:
+		s.counts.Lines++
+		o.stdout.buf = fmtjson.AppendPrefixed(o.stdout.buf, o.clock.Bytes(), s.label, b)
 	default:
-		s.jsonLine(b, ts)
+		s.counts.Lines++
+		s.jsonLine(b)
 	}
 	return !o.backpressured()
 }
 
-func (s *Source) jsonLine(b, ts []byte) {
+// Tails of a service's line on stderr in the JSON log format: the stream
+// it came from. A stdout line is there because it was not one JSON object,
+// or was a piece of an overlong line.
+var (
+	tailStderr = []byte(`,"stream":"stderr"`)
+	tailStdout = []byte(`,"stream":"stdout"`)
+)
+
+// toStderr appends a line (or piece) to our stderr in the log format.
+func (s *Source) toStderr(b []byte) {
 	o := s.out
-	obj, st := fmtjson.Object(b)
-	if st != fmtjson.Invalid {
-		o.stdout.buf = fmtjson.AppendAugmented(o.stdout.buf, obj, st, s.meta, ts)
+	if !o.opt.jsonLog() {
+		o.stderr.buf = fmtjson.AppendPrefixed(o.stderr.buf, o.clock.Bytes(), s.label, b)
 		return
 	}
-	// Never dropped: with warnings off, it still goes out, unlabelled as a
-	// warning.
-	if o.level < LevelWarn {
-		o.stderr.buf = fmtjson.AppendPrefixed(o.stderr.buf, ts, s.label, b)
-		return
+	tail := tailStderr
+	if s.stdout {
+		tail = tailStdout
 	}
-	o.notJSON(s.label, b)
+	o.stderr.buf = fmtjson.AppendWrapped(o.stderr.buf, b, s.meta, o.clock.Bytes(), tail)
 }
 
-// piece emits a part of a line longer than the limit, to stderr, whatever
-// stream it came from: it cannot be one JSON object.
+func (s *Source) jsonLine(b []byte) {
+	o := s.out
+	obj, st := fmtjson.Object(b)
+	switch {
+	case st != fmtjson.Invalid:
+		o.stdout.buf = fmtjson.AppendAugmented(o.stdout.buf, obj, st, s.meta, o.clock.Bytes())
+		return
+	case o.opt.Stdout == StdoutWrap:
+		o.stdout.buf = fmtjson.AppendWrapped(o.stdout.buf, b, s.meta, o.clock.Bytes(), nil)
+	case o.opt.jsonLog() || o.opt.Level < LevelWarn:
+		// Never dropped: with warnings off, it still goes out, unlabelled
+		// as a warning.
+		s.toStderr(b)
+	default:
+		o.notJSON(s.label, b)
+	}
+	s.counts.NotJSON++
+}
+
+// piece emits a part of a line longer than the limit. On stdout in wrap
+// mode, each piece is wrapped; else pieces go to stderr, whatever stream
+// they came from: they cannot be JSON objects.
 func (s *Source) piece(b []byte, k linebuf.Kind) {
 	o := s.out
-	switch {
-	case k != linebuf.FirstPiece:
-	case s.budget:
-		o.Warnf("%s: unterminated lines exceed %d bytes in total, emitting it in pieces", s.label, o.partials.limit())
-	default:
-		o.Warnf("%s: line longer than %d bytes, emitting it in pieces", s.label, linebuf.DefaultLimit)
+	if k == linebuf.FirstPiece {
+		s.counts.Lines++
+		s.counts.Split++
+		s.warnPieces()
 	}
-	o.stderr.buf = fmtjson.AppendPrefixed(o.stderr.buf, o.clock.Bytes(), s.label, b)
+	if s.stdout && o.opt.Stdout == StdoutWrap {
+		o.stdout.buf = fmtjson.AppendWrapped(o.stdout.buf, b, s.meta, o.clock.Bytes(), nil)
+		return
+	}
+	s.toStderr(b)
+}
+
+func (s *Source) warnPieces() {
+	o := s.out
+	if s.budget {
+		o.Warnf("%s: unterminated lines exceed %d bytes in total, emitting it in pieces", s.label, o.partials.limit())
+		return
+	}
+	o.Warnf("%s: line longer than %d bytes, emitting it in pieces", s.label, linebuf.DefaultLimit)
 }

@@ -6,7 +6,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/dinit-dev/dinit/fmtjson"
 	"github.com/dinit-dev/dinit/linebuf"
 	"github.com/dinit-dev/dinit/loop"
 	"github.com/dinit-dev/dinit/proc/internal/sys"
@@ -16,19 +15,28 @@ var tsRe = regexp.MustCompile(`\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z`)
 
 // testOutput is an output whose sinks only buffer.
 func testOutput(level Level, json bool) *Output {
+	return testOutputWith(options(level, json))
+}
+
+// options: services' stdout as JSON lines or plain, text log format.
+func options(level Level, json bool) Options {
+	opt := Options{Level: level, Stdout: StdoutJSON}
+	if !json {
+		opt.Stdout = StdoutPlain
+	}
+	return opt
+}
+
+func testOutputWith(opt Options) *Output {
 	// fd -1: a flush by mistake fails (EBADF) instead of writing to fd 0.
-	o := &Output{stdout: &sink{fd: -1, mode: modeBlocking}, stderr: &sink{fd: -1, mode: modeBlocking}, level: level, json: json}
+	o := &Output{stdout: &sink{fd: -1, mode: modeBlocking}, stderr: &sink{fd: -1, mode: modeBlocking}, opt: opt}
 	o.clock.Set(time.Date(2026, 11, 28, 13, 57, 31, 420e6, time.UTC))
 	return o
 }
 
+// testSource is a source that is not watched: tests call Line directly.
 func testSource(o *Output, name, stage string, stdout bool) *Source {
-	s := &Source{out: o, label: []byte(name + "/" + stage), stdout: stdout}
-	if stdout && o.json {
-		s.meta = fmtjson.AppendMeta(nil, name, stage)
-	}
-	s.lines.Init(linebuf.DefaultLimit)
-	return s
+	return o.newSource(name, stage, stdout)
 }
 
 func TestLineRouting(t *testing.T) {
