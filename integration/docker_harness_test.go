@@ -184,6 +184,10 @@ type dockerService struct {
 	mode      string // the run program's mode file
 	log       string // when not empty: a log/run program with this mode file
 	terminate bool   // a terminate program (testsvc's terminate mode)
+	// run, when set, is the run program instead of testsvc (a static binary);
+	// files are more files of the service directory (name to content).
+	run   []byte
+	files map[string]string
 }
 
 var dockerSeq atomic.Int64
@@ -223,8 +227,15 @@ func dockerBuild(t *testing.T, services ...dockerService) string {
 	write("testsvc", testsvc, 0o755)
 	for _, s := range services {
 		dir := filepath.Join("etc/service", s.name)
-		write(filepath.Join(dir, "run"), testsvc, 0o755)
+		run := testsvc
+		if s.run != nil {
+			run = s.run
+		}
+		write(filepath.Join(dir, "run"), run, 0o755)
 		write(filepath.Join(dir, "mode"), []byte(s.mode+"\n"), 0o644)
+		for name, data := range s.files {
+			write(filepath.Join(dir, name), []byte(data), 0o644)
+		}
 		if s.terminate {
 			write(filepath.Join(dir, "terminate"), testsvc, 0o755)
 		}
@@ -262,6 +273,7 @@ type dockerContainer struct {
 	t       *testing.T
 	name    string
 	started time.Time
+	jsonLog bool // run with DINIT_LOG_FORMAT=json: every stderr line is a JSON object
 }
 
 // dockerRun starts a container of image in the background (docker run -d),
@@ -276,6 +288,11 @@ func dockerRun(t *testing.T, image string, opts ...string) *dockerContainer {
 func dockerRunCmd(t *testing.T, opts []string, image string, command []string) *dockerContainer {
 	t.Helper()
 	c := &dockerContainer{t: t, name: dockerUnique(t, "dinit-dockertest-"), started: time.Now()}
+	for _, o := range opts { // the last setting wins, as in docker run
+		if v, ok := strings.CutPrefix(strings.TrimPrefix(strings.TrimPrefix(o, "--env="), "-e"), "DINIT_LOG_FORMAT="); ok {
+			c.jsonLog = v == "json"
+		}
+	}
 	t.Cleanup(func() {
 		if t.Failed() {
 			stdout, stderr := c.logs()
@@ -309,7 +326,7 @@ func (c *dockerContainer) logs() (stdout, stderr string) {
 // dockerNormalize.
 func (c *dockerContainer) normLogs() (stdout, stderr []string) {
 	o, e := c.logs()
-	return dockerLines(dockerNormalize(o)), dockerLines(dockerNormalize(e))
+	return dockerLines(dockerNormalize(o)), withoutAccounting(c.t, dockerLines(dockerNormalize(e)))
 }
 
 // waitLog polls `docker logs` until at least n normalised lines of stream
@@ -579,8 +596,9 @@ func dockerMatching(lines []string, pattern string) []string {
 
 // checkFormat checks every line of the container's logs: stdout lines are
 // each one JSON object with string fields service, stage and logged (last, a
-// current timestamp); stderr lines start with "<ts> dinit: <level>: " or
-// "<ts> <name>/<stage>: ".
+// current timestamp), in valid UTF-8 with no lone surrogate escape; stderr
+// lines start with "<ts> dinit: <level>: " or "<ts> <name>/<stage>: ", or,
+// in the JSON log format, are each one strict JSON object (checkStderrJSON).
 func (c *dockerContainer) checkFormat() {
 	c.t.Helper()
 	stdout, stderr := c.logs()
@@ -602,6 +620,9 @@ func (c *dockerContainer) checkFormat() {
 			report("stdout line is not one JSON object (%v): %q", err, l)
 			continue
 		}
+		if _, err := parseStrict(l); err != nil {
+			report("stdout line: %v: %q", err, l)
+		}
 		for _, k := range []string{"service", "stage", "logged"} {
 			if _, ok := fields[k].(string); !ok {
 				report("stdout line without a string %q field: %q", k, l)
@@ -615,6 +636,14 @@ func (c *dockerContainer) checkFormat() {
 		}
 	}
 	for _, l := range dockerLines(stderr) {
+		if c.jsonLog {
+			if ts, err := checkStderrJSON(l); err != nil {
+				report("stderr line, in the JSON log format: %v: %q", err, l)
+			} else {
+				checkTime(ts, l)
+			}
+			continue
+		}
 		m := dockerErrRe.FindStringSubmatch(l)
 		if m == nil {
 			report("stderr line without the <ts> <source>: prefix: %q", l)

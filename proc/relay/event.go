@@ -79,6 +79,15 @@ func (e *Entry) For(label string) *Entry {
 	return e
 }
 
+// About attributes the message to the program with this service name and
+// stage.
+//
+//go:noinline
+func (e *Entry) About(service, stage string) *Entry {
+	e.service, e.stage = service, stage
+	return e
+}
+
 // Int adds a numeric field.
 //
 //go:noinline

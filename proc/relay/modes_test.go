@@ -53,7 +53,7 @@ func TestLineRoutingByMode(t *testing.T) {
 // stderr in the JSON log format; the warning is one JSON message.
 func TestPiecesByMode(t *testing.T) {
 	meta := `"service":"web","stage":"run","logged":"` + testTS + `"`
-	warn := `{"logged":"` + testTS + `","level":"warning","msg":"web/run: line longer than 1048576 bytes, emitting it in pieces"}` + "\n"
+	warn := `{"logged":"` + testTS + `","level":"warning","msg":"web/run: line longer than 1048576 bytes, emitting it in pieces","service":"web","stage":"run"}` + "\n"
 	o := testOutputWith(Options{Level: LevelWarn, Stdout: StdoutWrap, Log: LogJSON})
 	s := testSource(o, "web", "run", true)
 	s.Line([]byte("aaaa"), linebuf.FirstPiece)

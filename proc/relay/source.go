@@ -15,6 +15,8 @@ type Source struct {
 	out    *Output
 	fd     int
 	tok    loop.Token
+	name   string // the service (or process) name and stage, as given
+	stage  string
 	label  []byte // "web/run": the attribution of every line, escaped (escape.go)
 	meta   []byte // the fixed part of the appended JSON fields
 	counts Counts
@@ -50,7 +52,7 @@ func (o *Output) NewSource(name, stage string, stdout bool) (*Source, int, error
 
 // newSource makes the Source of a pipe, not yet watched.
 func (o *Output) newSource(name, stage string, stdout bool) *Source {
-	s := &Source{out: o, fd: -1, label: appendEscaped(nil, name+"/"+stage), stdout: stdout}
+	s := &Source{out: o, fd: -1, name: name, stage: stage, label: appendEscaped(nil, name+"/"+stage), stdout: stdout}
 	if o.opt.jsonStdout() || o.opt.jsonLog() {
 		s.meta = fmtjson.AppendMeta(nil, name, stage)
 	}
@@ -84,7 +86,7 @@ func (s *Source) readOnce(buf []byte) bool {
 		return true
 	case errors.Is(err, unix.EAGAIN):
 	default:
-		s.out.Errorf("%s: reading output: %v", s.label, err)
+		s.out.At(LevelError, EventNone).About(s.name, s.stage).Logf("%s: reading output: %v", s.label, err)
 		s.Close()
 	}
 	return false
@@ -204,8 +206,10 @@ func (s *Source) piece(b []byte, k linebuf.Kind) {
 func (s *Source) warnPieces() {
 	o := s.out
 	if s.budget {
-		o.Warnf("%s: unterminated lines exceed %d bytes in total, emitting it in pieces", s.label, o.partials.limit())
+		o.At(LevelWarn, EventNone).About(s.name, s.stage).
+			Logf("%s: unterminated lines exceed %d bytes in total, emitting it in pieces", s.label, o.partials.limit())
 		return
 	}
-	o.Warnf("%s: line longer than %d bytes, emitting it in pieces", s.label, linebuf.DefaultLimit)
+	o.At(LevelWarn, EventNone).About(s.name, s.stage).
+		Logf("%s: line longer than %d bytes, emitting it in pieces", s.label, linebuf.DefaultLimit)
 }
