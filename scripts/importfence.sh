@@ -3,14 +3,16 @@
 # unsafe may live, and which room of proc may import which.
 #
 #  - golang.org/x/sys/unix: in the code of loop, proc/internal/sys,
-#    proc/relay and proc/inject only. proc itself (the supervisor) makes no
-#    system call; its tests, the test program internal/testsvc and the tests
-#    of integration may use it to set up processes.
+#    proc/relay, proc/inject and proc/status only. proc itself (the
+#    supervisor) makes no system call; its tests, the test program
+#    internal/testsvc and the tests of integration may use it to set up
+#    processes.
 #  - unsafe: in the code of loop, proc/internal/sys and proc/inject only.
 #  - rooms: proc/internal/sys imports nothing of dinit; proc/relay imports
-#    no other room but sys; proc/inject imports no other room but sys; only
-#    proc and cmd/dinit see the rooms' users (nothing imports proc but
-#    cmd/dinit).
+#    no other room but sys; proc/inject imports no other room but sys;
+#    proc/status imports nothing of dinit but loop (the status socket's
+#    mechanism knows nothing of services); only proc and cmd/dinit see the
+#    rooms' users (nothing imports proc but cmd/dinit).
 #  - fmt: not linked into cmd/dinit (see the end).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -31,7 +33,7 @@ while IFS='|' read -r pkg code tests; do
 	rel=${pkg#"$module"}
 	unix_code=no unix_tests=no unsafe_code=no
 	case $rel in
-	/loop | /proc/internal/sys | /proc/relay | /proc/inject) unix_code=yes unix_tests=yes ;;
+	/loop | /proc/internal/sys | /proc/relay | /proc/inject | /proc/status) unix_code=yes unix_tests=yes ;;
 	/proc | /integration | /internal/testsvc) unix_tests=yes ;;
 	esac
 	case $rel in
@@ -41,12 +43,13 @@ while IFS='|' read -r pkg code tests; do
 	/loop | /proc/internal/sys | /proc/inject | /internal/testsvc) unsafe_code=yes ;;
 	esac
 	for imp in $code; do
-		[ "$imp" = "$unix" ] && [ $unix_code = no ] && fail "$rel imports $unix (only loop, proc/internal/sys, proc/relay and proc/inject may)"
+		[ "$imp" = "$unix" ] && [ $unix_code = no ] && fail "$rel imports $unix (only loop, proc/internal/sys, proc/relay, proc/inject and proc/status may)"
 		[ "$imp" = unsafe ] && [ $unsafe_code = no ] && fail "$rel imports unsafe (only loop, proc/internal/sys and proc/inject may)"
 		case $rel:$imp in
 		/proc/internal/sys:"$module"/*) fail "proc/internal/sys imports $imp (it imports nothing of dinit)" ;;
 		/proc/relay:"$module"/proc*) [ "$imp" != "$module/proc/internal/sys" ] && fail "proc/relay imports $imp (of the rooms, only sys)" ;;
 		/proc/inject:"$module"/proc*) [ "$imp" != "$module/proc/internal/sys" ] && fail "proc/inject imports $imp (of the rooms, only sys)" ;;
+		/proc/status:"$module"/*) [ "$imp" != "$module/loop" ] && fail "proc/status imports $imp (of dinit, only loop)" ;;
 		esac
 		if [ "$imp" = "$module/proc" ] && [ "$rel" != /cmd/dinit ]; then
 			fail "$rel imports proc (only cmd/dinit runs the supervisor)"
