@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"github.com/dinit-dev/dinit/proc/relay"
+	"github.com/dinit-dev/dinit/proc/status"
 )
 
 // Level is how much dinit says about itself (the relay writes it).
@@ -70,6 +71,7 @@ type Config struct {
 	Level       Level         // our own messages
 	Stdout      StdoutMode    // services' stdout lines
 	LogFormat   LogFormat     // every line on stderr
+	Status      bool          // answer dinit status and dinit check (proc/status)
 	Policy      Policy        // reparented processes
 	KillTimeout time.Duration // SIGTERM to SIGKILL, for reparented processes
 	ExitCode    ExitPolicy    // the service-directory mode's exit code
@@ -85,4 +87,10 @@ func ErrorLine(now time.Time, msg string, format LogFormat) []byte {
 // relayOptions is how the relay writes for cfg.
 func relayOptions(cfg Config) relay.Options {
 	return relay.Options{Level: cfg.Level, Stdout: cfg.Stdout, Log: cfg.LogFormat}
+}
+
+// Query asks the dinit of this PID namespace (`dinit status`, `dinit
+// check`): the client side of proc/status.
+func Query(request string, timeout time.Duration) ([]byte, error) {
+	return status.Query(request, timeout)
 }

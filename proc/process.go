@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/dinit-dev/dinit/loop"
+	"github.com/dinit-dev/dinit/proc/internal/sys"
 	"github.com/dinit-dev/dinit/proc/relay"
 )
 
@@ -34,6 +35,9 @@ type process struct {
 	killAt  time.Time // when its SIGKILL is due (once stop is termSent)
 	cmdline string
 	srcs    []*relay.Source // the pipes of its stdout and stderr that we read
+	started time.Time
+	end     *sys.ExitStatus // how it ended; nil while it runs
+	endedAt time.Time
 }
 
 // Event: the pidfd became readable, so the process has ended.

@@ -21,6 +21,8 @@ type program struct {
 	stderr     int    // the same for stderr
 	outStage   string // the stage its stdout lines carry (log/run's are run's); "": stage
 	foreground bool   // made the foreground group of the terminal on stdin
+	extra      int    // with extraAt >= 3: given to it as fd extraAt (readiness)
+	extraAt    int
 }
 
 func (pg program) label() string { return pg.svc.name + "/" + pg.stage }
@@ -42,7 +44,7 @@ func (s *Supervisor) start(pg program) (*process, error) {
 	}
 	defer outs.closeWriteEnds() // the program holds its copies
 	spec := sys.Spec{Path: pg.path, Args: pg.args, Dir: pg.dir, Env: pg.env, Stdin: pg.stdin,
-		Stdout: outs.stdout, Stderr: outs.stderr, Foreground: pg.foreground}
+		Stdout: outs.stdout, Stderr: outs.stderr, Foreground: pg.foreground, Extra: pg.extra, ExtraAt: pg.extraAt}
 	pid, pidfd, err := sys.Spawn(spec, s.pidfds)
 	if err != nil {
 		outs.closeSources()
@@ -50,6 +52,7 @@ func (s *Supervisor) start(pg program) (*process, error) {
 	}
 	p := s.track(pg, pid, pidfd)
 	p.srcs = outs.srcs
+	pg.svc.programs = append(pg.svc.programs, p)
 	return p, nil
 }
 
@@ -93,7 +96,7 @@ func (o outputs) closeSources() {
 // track enters a started process in the owner table, and has the loop
 // watch its pidfd: readable once it ended.
 func (s *Supervisor) track(pg program, pid, pidfd int) *process {
-	p := &process{sup: s, pid: pid, pidfd: pidfd, role: pg.role, svc: pg.svc, label: pg.label()}
+	p := &process{sup: s, pid: pid, pidfd: pidfd, role: pg.role, svc: pg.svc, label: pg.label(), started: s.now}
 	s.procs[pid] = p
 	if pidfd >= 0 {
 		tok, err := s.loop.Add(pidfd, loop.In, p)

@@ -19,6 +19,9 @@ type service struct {
 	log      *process
 	disabled bool     // run ended with 115
 	main     *Program // the main program of `dinit PROGRAM`: not a directory
+	notifyFd int      // its notification-fd: run's fd for readiness; 0: none
+	ready    readiness
+	programs []*process // every program started for it, in start order (status)
 
 	logEnd    sys.ExitStatus // how log/run ended while run still ran
 	logEndDue time.Time      // when that end starts the shutdown (see logGrace)
@@ -60,7 +63,11 @@ func discover(dir string) ([]*service, error) {
 		if fi, err := os.Stat(path); err != nil || !fi.IsDir() {
 			continue
 		}
-		svcs = append(svcs, &service{name: e.Name(), dir: path})
+		svc := &service{name: e.Name(), dir: path}
+		if svc.notifyFd, err = readNotificationFd(svc.path("notification-fd")); err != nil {
+			return nil, err
+		}
+		svcs = append(svcs, svc)
 	}
 	return svcs, nil
 }

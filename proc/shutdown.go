@@ -12,6 +12,7 @@ import (
 // tells why a container stopped. Said once: later reasons change nothing.
 func (s *Supervisor) stopFor(reason string) {
 	if !s.stopping() {
+		s.stopReason, s.stoppedAt = reason, s.now
 		s.out.At(LevelWarn, relay.EventShutdown).Str("reason", reason).Logf("shutting down: %s", reason)
 	}
 	s.shutdown()

@@ -85,7 +85,7 @@ func (s *Supervisor) startService(svc *service, devnull int) error {
 		return s.startMain(svc)
 	}
 	run := program{svc: svc, stage: "run", role: roleRun, path: svc.path("run"), dir: svc.dir,
-		env: s.env, stdin: devnull, stdout: -1, stderr: -1}
+		env: s.env, stdin: devnull, stdout: -1, stderr: -1, extraAt: svc.notifyFd}
 	if exists(svc.path("log", "run")) {
 		w, err := s.startLog(svc)
 		if err != nil {
@@ -94,8 +94,17 @@ func (s *Supervisor) startService(svc *service, devnull int) error {
 		defer sys.Close(w)
 		run.stdout = w
 	}
+	var err error
+	if run.extra, err = s.openReadiness(svc); err != nil {
+		s.out.At(LevelError, relay.EventNone).For(run.label()).Logf("%s: error running: %v", run.label(), err)
+		return err
+	}
+	defer sys.Close(run.extra) // run holds its copy
 	p, err := s.startLogged(run)
 	svc.run = p
+	if err != nil {
+		s.closeReadiness(&svc.ready)
+	}
 	return err
 }
 

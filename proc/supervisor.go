@@ -9,6 +9,7 @@ import (
 	"github.com/dinit-dev/dinit/loop"
 	"github.com/dinit-dev/dinit/proc/internal/sys"
 	"github.com/dinit-dev/dinit/proc/relay"
+	"github.com/dinit-dev/dinit/proc/status"
 )
 
 // Exit codes.
@@ -47,11 +48,16 @@ type Supervisor struct {
 	adoptions  []*adoptJob // output redirections of adopted processes in progress
 	redirect   func(pid, outW, errW int) (redirector, error)
 	sweep      sweep
+	status     *status.Server // the status socket; nil when off
 
-	phase      phase
-	exitCode   int             // the first reason to exit, or noReason (exitcode.go)
-	mainEnd    *sys.ExitStatus // how the main program ended
-	reapNeeded bool            // a pidfd or SIGCHLD said a child ended
+	phase        phase
+	startedAt    time.Time // when the supervisor began
+	stopReason   string    // why the shutdown began, as its line says
+	stoppedAt    time.Time
+	exitCode     int             // the first reason to exit, or noReason (exitcode.go)
+	mainEnd      *sys.ExitStatus // how the main program ended
+	reapNeeded   bool            // a pidfd or SIGCHLD said a child ended
+	readyPending bool            // a readiness pipe had an event
 }
 
 // Run supervises cfg.Dir until everything has ended, and returns the exit
@@ -112,6 +118,7 @@ func (h signalHandler) Event(uint32) { h.s.sigSeen = true }
 // exit code we chose (SPEC: no window between stopping signal handling and
 // exit).
 func (s *Supervisor) close() {
+	s.closeStatus()
 	_ = s.loop.Close()
 }
 
@@ -122,6 +129,7 @@ func (s *Supervisor) tick() {
 }
 
 func (s *Supervisor) run() int {
+	s.startedAt = time.Now()
 	s.becomeSubreaper()
 	svcs, err := s.configuredServices()
 	if err != nil {
@@ -133,6 +141,7 @@ func (s *Supervisor) run() int {
 		return s.finish(ExitOK)
 	}
 	s.services, s.startup.queue = svcs, svcs // started by the turns, a slice at a time
+	s.openStatus()
 	if m := s.cfg.Main; m != nil {
 		// Started after the services, stopped and signalled first.
 		main := &service{name: m.Name, main: m}
@@ -175,6 +184,7 @@ func (s *Supervisor) stopping() bool { return s.phase >= stopping }
 // exit enters the last phase: the exit message, then only flushing.
 func (s *Supervisor) exit() {
 	s.phase = exiting
+	s.closeStatus()
 	if code := s.code(); code != ExitOK {
 		s.out.At(LevelWarn, relay.EventExiting).Int("status", code).Logf("dinit exiting with status %d", code)
 	} else {

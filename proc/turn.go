@@ -27,6 +27,12 @@ func (s *Supervisor) turn() {
 	if s.out.HasReady() {
 		s.relayTurn()
 	}
+	if s.readyPending {
+		s.checkReadiness()
+	}
+	if s.status != nil {
+		s.serveStatus()
+	}
 	if s.reapNeeded {
 		s.reap()
 		s.kickAdoptions()
@@ -108,7 +114,7 @@ func (s *Supervisor) deadline() time.Time {
 	for _, svc := range s.logWaits {
 		d = earliest(d, svc.logEndDue)
 	}
-	return earliest(d, s.sweepDeadline(), s.adoptDeadline())
+	return earliest(d, s.sweepDeadline(), s.adoptDeadline(), s.statusDeadline())
 }
 
 // earliest is the first of the deadlines.

@@ -12,6 +12,7 @@ import (
 // command is what the arguments ask for.
 type command struct {
 	help, version bool
+	query         string   // a request to a running dinit: "status", "status json", "check"
 	main          []string // PROGRAM and ARGS; nil: services only
 }
 
@@ -38,13 +39,25 @@ func parseArgs(args []string) (command, error) {
 		}
 		return command{main: args[1:]}, nil
 	case "status", "check":
-		return command{}, argError("dinit " + a + " is not available yet (a later release adds it); to run a program named " + a + ", use dinit -- " + a)
+		return parseQuery(args)
 	default:
 		if strings.HasPrefix(a, "-") {
 			return command{}, argError("unknown option " + strconv.Quote(a) + " (see dinit --help)")
 		}
 		return command{main: args}, nil
 	}
+}
+
+// parseQuery reads `dinit status [--json]` and `dinit check`.
+func parseQuery(args []string) (command, error) {
+	switch {
+	case len(args) == 1:
+		return command{query: args[0]}, nil
+	case args[0] == "status" && len(args) == 2 && args[1] == "--json":
+		return command{query: "status json"}, nil
+	}
+	return command{}, argError("unexpected argument " + strconv.Quote(args[len(args)-1]) + " for dinit " + args[0] +
+		" (usage: dinit status [--json], dinit check; a program named " + args[0] + " runs with dinit -- " + args[0] + ")")
 }
 
 // mainProgram resolves argv into the main program.

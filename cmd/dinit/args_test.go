@@ -31,8 +31,12 @@ func TestParseArgs(t *testing.T) {
 		{[]string{"--"}, command{}, "no program after --"},
 		{[]string{"-x"}, command{}, `unknown option "-x" (see dinit --help)`},
 		{[]string{"--bogus", "x"}, command{}, `unknown option "--bogus" (see dinit --help)`},
-		{[]string{"status"}, command{}, "dinit status is not available yet (a later release adds it); to run a program named status, use dinit -- status"},
-		{[]string{"check"}, command{}, "dinit check is not available yet (a later release adds it); to run a program named check, use dinit -- check"},
+		{[]string{"status"}, command{query: "status"}, ""},
+		{[]string{"status", "--json"}, command{query: "status json"}, ""},
+		{[]string{"check"}, command{query: "check"}, ""},
+		{[]string{"status", "-j"}, command{}, `unexpected argument "-j" for dinit status (usage: dinit status [--json], dinit check; a program named status runs with dinit -- status)`},
+		{[]string{"check", "--json"}, command{}, `unexpected argument "--json" for dinit check (usage: dinit status [--json], dinit check; a program named check runs with dinit -- check)`},
+		{[]string{"status", "--json", "x"}, command{}, `unexpected argument "x" for dinit status (usage: dinit status [--json], dinit check; a program named status runs with dinit -- status)`},
 	}
 	for _, tt := range tests {
 		got, err := parseArgs(tt.args)

@@ -23,7 +23,7 @@ const defaultDir = "/etc/service"
 // parseConfig reads the configuration from the environment (getenv) and
 // validates all of it before anything starts.
 func parseConfig(getenv func(string) string) (proc.Config, error) {
-	cfg := proc.Config{Dir: defaultDir, Level: proc.LevelWarn, Stdout: proc.StdoutJSON, KillTimeout: 30 * time.Second}
+	cfg := proc.Config{Dir: defaultDir, Level: proc.LevelWarn, Stdout: proc.StdoutJSON, KillTimeout: 30 * time.Second, Status: true}
 	if v := getenv("DINIT_DIR"); v != "" {
 		cfg.Dir = v
 	}
@@ -32,6 +32,9 @@ func parseConfig(getenv func(string) string) (proc.Config, error) {
 		return cfg, err
 	}
 	if cfg.Stdout, err = parseStdoutMode(getenv("DINIT_JSON_STDOUT")); err != nil {
+		return cfg, err
+	}
+	if cfg.Status, err = parseSwitch("DINIT_STATUS", getenv("DINIT_STATUS")); err != nil {
 		return cfg, err
 	}
 	if cfg.Level, err = parseLevel(getenv("DINIT_LOG_LEVEL")); err != nil {
@@ -64,15 +67,37 @@ func parseLogFormat(v string) (proc.LogFormat, error) {
 // parseStdoutMode reads DINIT_JSON_STDOUT: on (the default), off, or wrap.
 // The reference treats every value but "0" as on; a typo here is refused.
 func parseStdoutMode(v string) (proc.StdoutMode, error) {
-	switch v {
-	case "", "1", "true", "yes", "on":
-		return proc.StdoutJSON, nil
-	case "0", "false", "no", "off":
-		return proc.StdoutPlain, nil
-	case "wrap":
+	if v == "wrap" {
 		return proc.StdoutWrap, nil
 	}
-	return proc.StdoutJSON, &configError{"DINIT_JSON_STDOUT", v, "want one of 1, true, yes, on, 0, false, no, off, wrap"}
+	on, ok := switchValue(v)
+	switch {
+	case !ok:
+		return proc.StdoutJSON, &configError{"DINIT_JSON_STDOUT", v, "want one of 1, true, yes, on, 0, false, no, off, wrap"}
+	case on:
+		return proc.StdoutJSON, nil
+	}
+	return proc.StdoutPlain, nil
+}
+
+// parseSwitch reads an on/off variable that is on by default.
+func parseSwitch(name, v string) (bool, error) {
+	on, ok := switchValue(v)
+	if !ok {
+		return true, &configError{name, v, "want one of 1, true, yes, on, 0, false, no, off"}
+	}
+	return on, nil
+}
+
+// switchValue reads the spellings of on and off; "" is on.
+func switchValue(v string) (on, ok bool) {
+	switch v {
+	case "", "1", "true", "yes", "on":
+		return true, true
+	case "0", "false", "no", "off":
+		return false, true
+	}
+	return false, false
 }
 
 func parseExitPolicy(v string) (proc.ExitPolicy, error) {

@@ -16,7 +16,7 @@ func TestDefaults(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := proc.Config{Dir: "/etc/service", Level: proc.LevelWarn, Stdout: proc.StdoutJSON, Policy: proc.PolicyTerminate, KillTimeout: 30 * time.Second}
+	want := proc.Config{Dir: "/etc/service", Level: proc.LevelWarn, Stdout: proc.StdoutJSON, Policy: proc.PolicyTerminate, KillTimeout: 30 * time.Second, Status: true}
 	if cfg != want {
 		t.Fatalf("got %+v, want %+v", cfg, want)
 	}
@@ -38,6 +38,9 @@ func TestValidValues(t *testing.T) {
 		{map[string]string{"DINIT_JSON_STDOUT": "on"}, func(c *proc.Config) {}},
 		{map[string]string{"DINIT_JSON_STDOUT": "wrap"}, func(c *proc.Config) { c.Stdout = proc.StdoutWrap }},
 		{map[string]string{"DINIT_LOG_FORMAT": "text"}, func(c *proc.Config) {}},
+		{map[string]string{"DINIT_STATUS": "0"}, func(c *proc.Config) { c.Status = false }},
+		{map[string]string{"DINIT_STATUS": "off"}, func(c *proc.Config) { c.Status = false }},
+		{map[string]string{"DINIT_STATUS": "yes"}, func(c *proc.Config) {}},
 		{map[string]string{"DINIT_LOG_FORMAT": "json"}, func(c *proc.Config) { c.LogFormat = proc.LogJSON }},
 		{map[string]string{"DINIT_LOG_LEVEL": "none"}, func(c *proc.Config) { c.Level = proc.LevelNone }},
 		{map[string]string{"DINIT_LOG_LEVEL": "error"}, func(c *proc.Config) { c.Level = proc.LevelError }},
@@ -69,6 +72,7 @@ func TestInvalidValuesNameVariableAndValue(t *testing.T) {
 		{"DINIT_JSON_STDOUT", "2", `invalid DINIT_JSON_STDOUT value "2": want one of 1, true, yes, on, 0, false, no, off, wrap`},
 		{"DINIT_JSON_STDOUT", "TRUE", `invalid DINIT_JSON_STDOUT value "TRUE": want one of 1, true, yes, on, 0, false, no, off, wrap`},
 		{"DINIT_JSON_STDOUT", " 0", `invalid DINIT_JSON_STDOUT value " 0": want one of 1, true, yes, on, 0, false, no, off, wrap`},
+		{"DINIT_STATUS", "disabled", `invalid DINIT_STATUS value "disabled": want one of 1, true, yes, on, 0, false, no, off`},
 		{"DINIT_LOG_FORMAT", "JSON", `invalid DINIT_LOG_FORMAT value "JSON": want one of text, json`},
 		{"DINIT_LOG_FORMAT", "logfmt", `invalid DINIT_LOG_FORMAT value "logfmt": want one of text, json`},
 		{"DINIT_LOG_LEVEL", "loud", `invalid DINIT_LOG_LEVEL value "loud": want one of none, error, warn, info, debug`},

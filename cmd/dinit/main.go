@@ -8,6 +8,8 @@ package main
 import (
 	"os"
 	"runtime"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/dinit-dev/dinit/proc"
@@ -40,6 +42,8 @@ func main() {
 	case cmd.version:
 		os.Stdout.WriteString("dinit " + version + "\n")
 		return
+	case cmd.query != "":
+		os.Exit(query(cmd.query))
 	}
 	oneProc()
 	cfg, err := configure(cmd, os.Getenv)
@@ -63,6 +67,28 @@ func configure(cmd command, getenv func(string) string) (proc.Config, error) {
 	cfg.Dir = serviceDir(getenv, dirExists)
 	cfg.Main, err = mainProgram(cmd.main, getenv)
 	return cfg, err
+}
+
+// queryTimeout bounds a status request: a dinit that answers does so in
+// milliseconds; a health check must not hang on one that does not.
+const queryTimeout = 2 * time.Second
+
+// query asks the running dinit (`dinit status`, `dinit check`), prints
+// its answer and returns the exit code it gives.
+func query(request string) int {
+	reply, err := proc.Query(request, queryTimeout)
+	if err != nil {
+		os.Stderr.WriteString("dinit " + strings.Fields(request)[0] + ": " + err.Error() + "\n")
+		return proc.ExitFailure
+	}
+	code, text, ok := strings.Cut(string(reply), "\n")
+	n, err := strconv.Atoi(code)
+	if !ok || err != nil {
+		os.Stderr.WriteString("dinit " + strings.Fields(request)[0] + ": unexpected answer " + strconv.Quote(string(reply)) + "\n")
+		return proc.ExitFailure
+	}
+	os.Stdout.WriteString(text)
+	return n
 }
 
 // fatal writes err in dinit's error format and exits with code. The log

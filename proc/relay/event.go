@@ -41,7 +41,7 @@ type field struct {
 // logged in one expression, on the loop's thread.
 //
 // Its methods are marked go:noinline: inlined into each of the forty-odd
-// places that log, they added 20 KB to a binary that must stay under 2 MiB,
+// places that log, they added 20 KB to a binary that must stay small (2.25 MiB at most),
 // for messages that are rare.
 type Entry struct {
 	out     *Output

@@ -141,7 +141,18 @@ func (s *Server) peerAllowed(fd int) bool {
 	return false
 }
 
+// sameErrno compares the errnos of two errors of ours (bare, or wrapped in
+// an os.SyscallError). Not errors.As: it links reflection into the binary.
 func sameErrno(a, b error) bool {
-	var x, y unix.Errno
-	return errors.As(a, &x) && errors.As(b, &y) && x == y
+	x, okA := errnoOf(a)
+	y, okB := errnoOf(b)
+	return okA && okB && x == y
+}
+
+func errnoOf(err error) (unix.Errno, bool) {
+	if se, ok := err.(*os.SyscallError); ok {
+		err = se.Err
+	}
+	e, ok := err.(unix.Errno)
+	return e, ok
 }

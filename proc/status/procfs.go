@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"errors"
 	"os"
-	"slices"
 	"strconv"
 	"strings"
 )
@@ -62,8 +61,7 @@ func listening(table []byte, prefix string) []string {
 			names = append(names, name)
 		}
 	}
-	slices.Sort(names)
-	return slices.Compact(names)
+	return sortedUnique(names)
 }
 
 func isListening(flags []byte) bool {
@@ -78,4 +76,22 @@ func isPIDName(name, prefix string) bool {
 	}
 	_, err := strconv.ParseUint(pid, 10, 31)
 	return err == nil
+}
+
+// sortedUnique sorts a handful of names by insertion and drops repeats;
+// not slices.Sort, whose generic sort adds kilobytes to the binary for a
+// list that is one name long in practice.
+func sortedUnique(names []string) []string {
+	for i := 1; i < len(names); i++ {
+		for j := i; j > 0 && names[j] < names[j-1]; j-- {
+			names[j], names[j-1] = names[j-1], names[j]
+		}
+	}
+	out := names[:0]
+	for i, n := range names {
+		if i == 0 || n != names[i-1] {
+			out = append(out, n)
+		}
+	}
+	return out
 }

@@ -52,3 +52,20 @@ func OpenDevNull() (int, error) {
 // wrap names the call that failed, as the errors of setup read:
 // "pipe2: too many open files" (nil stays nil).
 func wrap(call string, err error) error { return os.NewSyscallError(call, err) }
+
+// Read reads what a nonblocking fd holds into buf: n > 0 bytes, or 0 and
+// nil at EOF, or an error (EAGAIN when it is empty). EINTR is retried.
+func Read(fd int, buf []byte) (int, error) {
+	for {
+		n, err := unix.Read(fd, buf)
+		if err != unix.EINTR {
+			if err != nil {
+				return 0, err // EAGAIN unwrapped: callers compare it
+			}
+			return n, nil
+		}
+	}
+}
+
+// IsAgain reports that a nonblocking call found nothing to do (EAGAIN).
+func IsAgain(err error) bool { return err == unix.EAGAIN }

@@ -18,10 +18,27 @@ type Spec struct {
 	// terminal), so that the terminal's signals (Ctrl-C) and job control
 	// reach it and not us.
 	Foreground bool
+	// Extra, when ExtraAt >= 3, is given to the program as its fd ExtraAt
+	// (a readiness pipe at the fd its notification-fd file names); the
+	// fds between 2 and ExtraAt are closed in the child.
+	Extra   int
+	ExtraAt int
 }
 
-// Spawn starts a program with exactly three descriptors: everything else we
-// hold is close-on-exec. It must run on the loop's locked thread: a child
+// files lists the fds the program gets, by their number in the program.
+func (s Spec) files() []uintptr {
+	files := []uintptr{uintptr(s.Stdin), uintptr(s.Stdout), uintptr(s.Stderr)}
+	if s.ExtraAt < 3 {
+		return files
+	}
+	for len(files) < s.ExtraAt {
+		files = append(files, ^uintptr(0)) // -1: closed in the child
+	}
+	return append(files, uintptr(s.Extra))
+}
+
+// Spawn starts a program with exactly three descriptors (four with Extra):
+// everything else we hold is close-on-exec. It must run on the loop's locked thread: a child
 // attaches to the thread that forked it, and we read that thread's children
 // list. withPidfd asks clone for a pidfd (no race with PID reuse); the
 // returned pidfd is -1 without it.
@@ -37,7 +54,7 @@ func Spawn(s Spec, withPidfd bool) (pid, pidfd int, err error) {
 	attr := &syscall.ProcAttr{
 		Dir:   s.Dir,
 		Env:   s.Env,
-		Files: []uintptr{uintptr(s.Stdin), uintptr(s.Stdout), uintptr(s.Stderr)},
+		Files: s.files(),
 		Sys:   sys,
 	}
 	argv := s.Args

@@ -5,6 +5,7 @@ import (
 	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -141,5 +142,22 @@ func TestSpawnErrorUnwraps(t *testing.T) {
 	}
 	if err.Error() != "fork/exec /: permission denied" {
 		t.Fatalf("err = %q", err)
+	}
+}
+
+// Extra lands at ExtraAt; the fds between 2 and it are closed (-1).
+func TestSpecFilesPlaceExtra(t *testing.T) {
+	none := ^uintptr(0)
+	for _, tt := range []struct {
+		spec Spec
+		want []uintptr
+	}{
+		{Spec{Stdin: 7, Stdout: 8, Stderr: 9}, []uintptr{7, 8, 9}},
+		{Spec{Stdin: 7, Stdout: 8, Stderr: 9, Extra: 11, ExtraAt: 3}, []uintptr{7, 8, 9, 11}},
+		{Spec{Stdin: 7, Stdout: 8, Stderr: 9, Extra: 11, ExtraAt: 5}, []uintptr{7, 8, 9, none, none, 11}},
+	} {
+		if got := tt.spec.files(); !slices.Equal(got, tt.want) {
+			t.Errorf("%+v: files %v, want %v", tt.spec, got, tt.want)
+		}
 	}
 }
