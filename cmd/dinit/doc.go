@@ -25,6 +25,15 @@
 // service's. Its end stops everything, and dinit exits with its code, or
 // 128+N for a signal N.
 //
+// # Status and readiness
+//
+// `dinit status [--json]` asks the running dinit (over an abstract unix
+// socket named from its PID namespace) for every program's PID, state,
+// readiness and lines relayed; `dinit check` exits 0 when every service
+// runs and is ready, else 1 with one line saying which is not. A service
+// file <name>/notification-fd holding N (3..1023) gives run a pipe at fd N:
+// the first newline written there makes the service ready.
+//
 // # Environment
 //
 //	DINIT_DIR                 service directory (default /etc/service)
@@ -36,6 +45,8 @@
 //	                          no, off): every stdout line prefixed as on stderr
 //	DINIT_LOG_FORMAT          text (default) or json: every stderr line one JSON
 //	                          object, with an event field for lifecycle events
+//	DINIT_STATUS              0 (also false, no, off) turns the status socket of
+//	                          dinit status and dinit check off (default on)
 //	DINIT_REPARENTING_POLICY  terminate, adopt, ignore (default terminate)
 //	DINIT_KILL_TIMEOUT        seconds from SIGTERM to SIGKILL for reparented
 //	                          processes (default 30)

@@ -106,14 +106,20 @@ func fatal(err error, code int) {
 const helpText = `dinit: an init (PID 1) for containers
 
 Runs every service of DINIT_DIR (runit layout: <name>/run, <name>/log/run,
-<name>/terminate), reaps zombies, handles reparented processes by policy,
-shuts down gracefully on TERM, and relays every program's stdout and stderr
-line by line with its name, stage and a timestamp.
+<name>/terminate, <name>/notification-fd), reaps zombies, handles reparented
+processes by policy, shuts down gracefully on TERM, and relays every
+program's stdout and stderr line by line with its name, stage and a
+timestamp.
 
 Usage: dinit                        run the services of DINIT_DIR
        dinit [--] PROGRAM [ARGS...]  run PROGRAM as the main program, and the
                                      services of DINIT_DIR alongside when the
                                      directory exists
+       dinit status [--json]         ask the running dinit: every program, its
+                                     PID, state, readiness, lines relayed
+       dinit check                   exit 0 when every service runs and is
+                                     ready; else 1 and one line saying why
+                                     (for HEALTHCHECK and Kubernetes probes)
        dinit --help | --version
 
 The main program is looked up in PATH (not found: exit 127; not executable:
@@ -134,6 +140,8 @@ Environment:
                             no, off): every stdout line prefixed as on stderr
   DINIT_LOG_FORMAT          text (default) or json: every stderr line one JSON
                             object, with an event field for lifecycle events
+  DINIT_STATUS              0 (also false, no, off) turns the status socket of
+                            dinit status and dinit check off (default on)
   DINIT_REPARENTING_POLICY  terminate, adopt, ignore (default terminate)
   DINIT_KILL_TIMEOUT        seconds from SIGTERM to SIGKILL for reparented
                             processes (default 30)
