@@ -35,17 +35,10 @@ func mkfifo(t *testing.T) string {
 	return path
 }
 
-// fdsOf lists the fds a process holds.
+// fdsOf lists the fds a process holds, sorted.
 func fdsOf(t *testing.T, pid int) []string {
 	t.Helper()
-	ents, err := os.ReadDir("/proc/" + itoa(pid) + "/fd")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var fds []string
-	for _, e := range ents {
-		fds = append(fds, e.Name())
-	}
+	fds := procFds(t, pid)
 	slices.Sort(fds)
 	return fds
 }

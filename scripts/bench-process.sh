@@ -40,6 +40,20 @@ median_us() {
 	printf '%s\n' "${times[@]}" | sort -n | sed -n "$(((RUNS + 1) / 2))p"
 }
 
+# ratio_rows CMDS ORDER: one table row per name of the array ORDER, timing
+# the command CMDS[name]: seconds, lines/s, and the ratio to the first row.
+ratio_rows() {
+	local -n _cmds=$1 _order=$2
+	local base="" us name
+	for name in "${_order[@]}"; do
+		us=$(median_us "${_cmds[$name]}")
+		[ -n "$base" ] || base=$us
+		awk -v n="$name" -v us="$us" -v base="$base" -v lines="$LINES" 'BEGIN {
+			gsub(/\|/, "\\|", n)
+			printf "| %s | %.3f | %.2f M | %.2f |\n", n, us / 1e6, lines / (us / 1e6) / 1e6, us / base }'
+	done
+}
+
 service() { # service DIR NAME CMD: a service whose run execs CMD
 	mkdir -p "$1/$2"
 	printf '#!/bin/sh\nexec %s\n' "$3" > "$1/$2/run"
@@ -75,14 +89,7 @@ relay_table() {
 	echo
 	echo "| relay | seconds | lines/s | ratio to cat \| cat |"
 	echo "|---|---|---|---|"
-	local base="" us
-	for name in "${order[@]}"; do
-		us=$(median_us "${cmds[$name]}")
-		[ -n "$base" ] || base=$us
-		awk -v n="$name" -v us="$us" -v base="$base" -v lines="$LINES" 'BEGIN {
-			gsub(/\|/, "\\|", n)
-			printf "| %s | %.3f | %.2f M | %.2f |\n", n, us / 1e6, lines / (us / 1e6) / 1e6, us / base }'
-	done
+	ratio_rows cmds order
 	echo
 }
 
@@ -114,14 +121,7 @@ logs_table() {
 	echo
 	echo "| relay (input) | seconds | lines/s | ratio to JSON stdout |"
 	echo "|---|---|---|---|"
-	local base="" us
-	for name in "${order[@]}"; do
-		us=$(median_us "${cmds[$name]}")
-		[ -n "$base" ] || base=$us
-		awk -v n="$name" -v us="$us" -v base="$base" -v lines="$LINES" 'BEGIN {
-			gsub(/\|/, "\\|", n)
-			printf "| %s | %.3f | %.2f M | %.2f |\n", n, us / 1e6, lines / (us / 1e6) / 1e6, us / base }'
-	done
+	ratio_rows cmds order
 	echo
 }
 
