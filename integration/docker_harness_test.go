@@ -207,6 +207,13 @@ func dockerUnique(t *testing.T, prefix string) string {
 // it when the test ends.
 func dockerBuild(t *testing.T, services ...dockerService) string {
 	t.Helper()
+	return dockerBuildWith(t, "", services...)
+}
+
+// dockerBuildWith is dockerBuild with more Dockerfile instructions (a
+// HEALTHCHECK, say) after the ENTRYPOINT.
+func dockerBuildWith(t *testing.T, instructions string, services ...dockerService) string {
+	t.Helper()
 	dinit, testsvc := dockerBinaries(t)
 	ctx := t.TempDir()
 	rootfs := filepath.Join(ctx, "rootfs")
@@ -254,7 +261,7 @@ func dockerBuild(t *testing.T, services ...dockerService) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	dockerfile := "FROM scratch\nCOPY rootfs/ /\nENTRYPOINT [\"/dinit\"]\n"
+	dockerfile := "FROM scratch\nCOPY rootfs/ /\nENTRYPOINT [\"/dinit\"]\n" + instructions
 	if err := os.WriteFile(filepath.Join(ctx, "Dockerfile"), []byte(dockerfile), 0o644); err != nil {
 		t.Fatal(err)
 	}

@@ -122,6 +122,14 @@ func (r relayed) text() string {
 	return string(b)
 }
 
+// plural picks the noun for n.
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
+}
+
 // appendLines: "1200 lines (98304 bytes)".
 func appendLines(b []byte, c relay.Counts) []byte {
 	b = strconv.AppendInt(b, c.Lines, 10)

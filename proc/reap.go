@@ -18,7 +18,7 @@ func (s *Supervisor) reap() {
 	start, n := time.Now(), 0
 	defer func() {
 		if n > 0 {
-			s.out.Debugf("reaped %d processes in %s", n, time.Since(start))
+			s.out.Debugf("reaped %d %s in %s", n, plural(n, "process", "processes"), time.Since(start))
 		}
 	}()
 	for {

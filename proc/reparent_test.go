@@ -117,7 +117,7 @@ func TestScanTerminatesAReparentedChild(t *testing.T) {
 	s.reap()
 	expectMessages(t, s,
 		"TS dinit: info: sleep/"+n+": PID "+n+" finished with signal 15",
-		"TS dinit: debug: reaped 1 processes in D")
+		"TS dinit: debug: reaped 1 process in D")
 	s.fireKills()
 	if len(s.procs) != 0 || len(s.killing) != 0 || s.stopping() || s.exitCode != noReason {
 		t.Fatalf("procs=%d killing=%d phase=%d exitCode=%d", len(s.procs), len(s.killing), s.phase, s.exitCode)

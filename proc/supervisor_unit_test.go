@@ -101,7 +101,7 @@ func written(s *Supervisor, stderr bool) string {
 var (
 	tsPattern = regexp.MustCompile(`\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z`)
 	// durations in our messages, as time.Duration writes them
-	reapDuration  = regexp.MustCompile(`(?m)(: reaped \d+ processes in )(?:[0-9.]+(?:ns|µs|ms|h|m|s))+$`)
+	reapDuration  = regexp.MustCompile(`(?m)(: reaped \d+ process(?:es)? in )(?:[0-9.]+(?:ns|µs|ms|h|m|s))+$`)
 	adoptDuration = regexp.MustCompile(`(: output redirected \(\d+ processes, )(?:[0-9.]+(?:ns|µs|ms|h|m|s))+( after adoption\))`)
 )
 

@@ -236,7 +236,7 @@ zombie_row() {
 		# Batches before the shutdown: the zombies' reaping.
 		awk -v p="$policy" -v reaped="$(cat "$WORK/z.count")" '
 			/got signal/ { exit }
-			/reaped [0-9]+ processes in/ { for (i = 1; i <= NF; i++) if ($i == "in") ms += $(i + 1); b++ }
+			/reaped [0-9]+ process(es)? in/ { for (i = 1; i <= NF; i++) if ($i == "in") ms += $(i + 1); b++ }
 			END { printf "| %s | %d | %d | %.1f ms |\n", p, reaped, b, ms }' "$WORK/z.err"
 	done
 	echo

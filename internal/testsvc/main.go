@@ -33,6 +33,8 @@
 //	terminate          {"msg":"terminating","pid":<DINIT_PID>}, SIGTERM to DINIT_PID, exit 0
 //	log                read stdin, write each line as {"via":"log","line":"<line>"}, exit 0 at EOF
 //	tick PERIOD        {"t":<unix nanoseconds>} every PERIOD, until killed
+//	notify FD [delay]  readiness (notification-fd): wait delay, write "\n" to fd FD and close
+//	                   it, {"msg":"notified"}, then block like sleep
 //
 // Delays are Go durations ("250ms", "1s"). A usage error exits 2 with a message on stderr.
 //
@@ -66,6 +68,7 @@ func init() {
 		"terminate":   modeTerminate,
 		"log":         modeLog,
 		"tick":        modeTick,
+		"notify":      modeNotify,
 	}
 }
 
