@@ -58,7 +58,7 @@ lint: ## gofmt, go vet, staticcheck and the x/sys/unix import fence
 	scripts/importfence.sh
 
 shape: ## lines per file and function, test:code, per package (internal/shape)
-	$(GO) run ./internal/shape ./cmd/dinit ./loop ./proc ./proc/relay ./proc/inject ./proc/internal/sys ./linebuf ./fmtjson
+	$(GO) run ./internal/shape ./cmd/dinit ./loop ./proc ./proc/relay ./proc/inject ./proc/status ./proc/internal/sys ./linebuf ./fmtjson
 
 bench: ## benchmarks (scripts/bench.sh)
 	scripts/bench.sh
