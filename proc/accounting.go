@@ -59,8 +59,10 @@ func allClosed(srcs []*relay.Source) bool {
 type relayed struct {
 	out, err       relay.Counts
 	hasOut, hasErr bool
-	notJSON, split int64
 }
+
+func (r relayed) notJSON() int64 { return r.out.NotJSON + r.err.NotJSON }
+func (r relayed) split() int64   { return r.out.Split + r.err.Split }
 
 func relayedOf(srcs []*relay.Source) relayed {
 	var r relayed
@@ -71,8 +73,6 @@ func relayedOf(srcs []*relay.Source) relayed {
 		} else {
 			r.err, r.hasErr = c, true
 		}
-		r.notJSON += c.NotJSON
-		r.split += c.Split
 	}
 	return r
 }
@@ -91,7 +91,7 @@ func (s *Supervisor) reportRelayed(p *process) {
 	if r.hasErr {
 		e.Int64("stderr_lines", r.err.Lines).Int64("stderr_bytes", r.err.Bytes)
 	}
-	e.Int64("not_json", r.notJSON).Int64("split", r.split)
+	e.Int64("not_json", r.notJSON()).Int64("split", r.split())
 	e.Logf("%s: relayed %s", p.label, r.text())
 }
 
@@ -111,12 +111,12 @@ func (r relayed) text() string {
 		b = appendLines(b, r.err)
 		b = append(b, " on stderr"...)
 	}
-	if r.notJSON > 0 {
-		b = strconv.AppendInt(append(b, "; "...), r.notJSON, 10)
+	if r.notJSON() > 0 {
+		b = strconv.AppendInt(append(b, "; "...), r.notJSON(), 10)
 		b = append(b, " not JSON"...)
 	}
-	if r.split > 0 {
-		b = strconv.AppendInt(append(b, "; "...), r.split, 10)
+	if r.split() > 0 {
+		b = strconv.AppendInt(append(b, "; "...), r.split(), 10)
 		b = append(b, " split for length"...)
 	}
 	return string(b)

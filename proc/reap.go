@@ -63,18 +63,19 @@ func (s *Supervisor) ended(p *process, st sys.ExitStatus) {
 	s.reparent.due = s.now // orphans of p (if any) attach to us now
 	p.end, p.endedAt = &st, s.now
 	defer s.reportOrWait(p) // after the lines its end causes
+	if p.role == roleRun {
+		s.closeReadiness(&p.svc.ready) // a run that ended says nothing more
+	}
 	if p.role == roleRun && p.svc.main == nil && st.Signal == 0 && st.Code == 115 {
 		s.out.At(LevelInfo, relay.EventDisabled).For(p.label).Int("pid", p.pid).
 			Logf("%s: PID %d finished and disabled itself", p.label, p.pid)
 		p.svc.run, p.svc.disabled = nil, true
-		s.closeReadiness(&p.svc.ready)
 		return
 	}
 	s.logExited(p, st)
 	switch p.role {
 	case roleRun:
 		p.svc.run = nil
-		s.closeReadiness(&p.svc.ready)
 		if p.svc.main != nil {
 			s.mainEnd = &st
 		}

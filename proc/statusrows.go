@@ -3,6 +3,9 @@ package proc
 import (
 	"strconv"
 	"time"
+
+	"github.com/dinit-dev/dinit/proc/internal/sys"
+	"github.com/dinit-dev/dinit/proc/relay"
 )
 
 // What `dinit status` shows: one row per program (every program started
@@ -14,14 +17,11 @@ type row struct {
 	service, stage string
 	pid            int // 0: none (not started)
 	state          string
-	since          time.Time // started, or ended; zero: not started
-	ready          string    // "yes", "no", or "" where readiness does not apply
-	end            *endStatus
+	since          time.Time       // started, or ended; zero: not started
+	ready          string          // "yes", "no", or "" where readiness does not apply
+	end            *sys.ExitStatus // how it ended; nil while it runs
 	relayed        relayed
 }
-
-// endStatus is how an ended program ended, for the JSON form.
-type endStatus struct{ code, signal int }
 
 func (s *Supervisor) rows() []row {
 	var rows []row
@@ -44,10 +44,10 @@ func (s *Supervisor) rows() []row {
 
 func (s *Supervisor) programRow(svc *service, p *process) row {
 	r := row{pid: p.pid, state: "running", since: p.started, relayed: relayedOf(p.srcs)}
-	r.service, r.stage = splitLabel(p.label)
+	r.service, r.stage = relay.SplitLabel(p.label)
 	if p.end != nil {
 		r.state, r.since = endWord(p), p.endedAt
-		r.end = &endStatus{code: p.end.Code, signal: int(p.end.Signal)}
+		r.end = p.end
 	}
 	if p.role == roleRun && svc != nil {
 		r.ready = readyWord(svc, p)
@@ -73,14 +73,4 @@ func readyWord(svc *service, run *process) string {
 		return "yes"
 	}
 	return "no"
-}
-
-// splitLabel splits "web/run" (or "sleep/42") at its last '/'.
-func splitLabel(label string) (name, stage string) {
-	for i := len(label) - 1; i >= 0; i-- {
-		if label[i] == '/' {
-			return label[:i], label[i+1:]
-		}
-	}
-	return label, ""
 }

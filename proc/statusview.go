@@ -147,10 +147,10 @@ func (r row) appendJSON(b []byte) []byte {
 	if r.ready != "" {
 		b = strconv.AppendBool(append(b, `,"ready":`...), r.ready == "yes")
 	}
-	if r.end != nil && r.end.signal != 0 {
-		b = strconv.AppendInt(append(b, `,"signal":`...), int64(r.end.signal), 10)
+	if r.end != nil && r.end.Signal != 0 {
+		b = strconv.AppendInt(append(b, `,"signal":`...), int64(r.end.Signal), 10)
 	} else if r.end != nil {
-		b = strconv.AppendInt(append(b, `,"status":`...), int64(r.end.code), 10)
+		b = strconv.AppendInt(append(b, `,"status":`...), int64(r.end.Code), 10)
 	}
 	return append(r.relayed.appendJSON(b), '}')
 }
@@ -166,5 +166,5 @@ func (r relayed) appendJSON(b []byte) []byte {
 	if r.hasErr {
 		b = num(num(b, "stderr_lines", r.err.Lines), "stderr_bytes", r.err.Bytes)
 	}
-	return num(num(b, "not_json", r.notJSON), "split", r.split)
+	return num(num(b, "not_json", r.notJSON()), "split", r.split())
 }

@@ -76,15 +76,16 @@ const queryTimeout = 2 * time.Second
 // query asks the running dinit (`dinit status`, `dinit check`), prints
 // its answer and returns the exit code it gives.
 func query(request string) int {
+	name, _, _ := strings.Cut(request, " ") // "status json": dinit status
 	reply, err := proc.Query(request, queryTimeout)
 	if err != nil {
-		os.Stderr.WriteString("dinit " + strings.Fields(request)[0] + ": " + err.Error() + "\n")
+		os.Stderr.WriteString("dinit " + name + ": " + err.Error() + "\n")
 		return proc.ExitFailure
 	}
 	code, text, ok := strings.Cut(string(reply), "\n")
 	n, err := strconv.Atoi(code)
 	if !ok || err != nil {
-		os.Stderr.WriteString("dinit " + strings.Fields(request)[0] + ": unexpected answer " + strconv.Quote(string(reply)) + "\n")
+		os.Stderr.WriteString("dinit " + name + ": unexpected answer " + strconv.Quote(string(reply)) + "\n")
 		return proc.ExitFailure
 	}
 	os.Stdout.WriteString(text)

@@ -55,22 +55,7 @@ type started struct {
 
 func start(t *testing.T, args ...string) *started {
 	t.Helper()
-	cmd := command(args...)
-	cmd.Stderr = os.Stderr
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	s := &started{t: t, cmd: cmd, lines: make(chan string, 1000)}
-	go readLines(out, s.lines)
-	t.Cleanup(func() {
-		_ = cmd.Process.Kill()
-		_ = cmd.Wait()
-	})
-	return s
+	return startWith(t, nil, args...)
 }
 
 func readLines(r io.Reader, lines chan<- string) {

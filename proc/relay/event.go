@@ -1,5 +1,7 @@
 package relay
 
+import "strings"
+
 // Event names a moment in the life of a program or of dinit, for the
 // JSON log format: the "event" field of our message. The vocabulary is
 // fixed and documented in the README (Logs).
@@ -69,14 +71,17 @@ func (o *Output) At(level Level, ev Event) *Entry {
 //
 //go:noinline
 func (e *Entry) For(label string) *Entry {
-	e.service, e.stage = label, ""
-	for i := len(label) - 1; i >= 0; i-- {
-		if label[i] == '/' {
-			e.service, e.stage = label[:i], label[i+1:]
-			break
-		}
-	}
+	e.service, e.stage = SplitLabel(label)
 	return e
+}
+
+// SplitLabel splits "web/run" (or "sleep/42") at its last '/': a service
+// name holds none, a process name may.
+func SplitLabel(label string) (name, stage string) {
+	if i := strings.LastIndexByte(label, '/'); i >= 0 {
+		return label[:i], label[i+1:]
+	}
+	return label, ""
 }
 
 // About attributes the message to the program with this service name and

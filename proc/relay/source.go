@@ -129,17 +129,17 @@ func (s *Source) Close() {
 // room. This is the per-line hot path: no allocation.
 func (s *Source) Line(b []byte, k linebuf.Kind) bool {
 	o := s.out
+	if k == linebuf.Whole {
+		s.counts.Lines++ // an overlong line counts at its first piece
+	}
 	switch {
 	case k != linebuf.Whole:
 		s.piece(b, k)
 	case !s.stdout:
-		s.counts.Lines++
 		s.toStderr(b)
 	case o.opt.Stdout == StdoutPlain:
-		s.counts.Lines++
 		o.stdout.buf = fmtjson.AppendPrefixed(o.stdout.buf, o.clock.Bytes(), s.label, b)
 	default:
-		s.counts.Lines++
 		s.jsonLine(b)
 	}
 	return !o.backpressured()
