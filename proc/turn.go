@@ -44,7 +44,12 @@ func (s *Supervisor) turn() {
 	s.fireKills()
 	s.sweepIfBlind()
 	s.checkLogWaits()
-	s.out.Flush()
+	// Writes are coalesced: while a source still has data to read, its
+	// lines wait in the sinks, up to the backpressure mark (HasReady is then
+	// false). Fewer, larger writes wake the reader of our output less often.
+	if !s.out.HasReady() {
+		s.out.Flush()
+	}
 	if s.phase == stopping {
 		s.exitIfAllEnded()
 	}

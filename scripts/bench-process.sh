@@ -11,6 +11,8 @@ LINES=${LINES:-1000000}
 RUNS=${RUNS:-5}
 FLOOD_SECS=${FLOOD_SECS:-3}
 LINE='{"level":"info","msg":"request handled","path":"/api/v1/items","status":200,"ms":12}'
+# A 20-byte JSON line: where the per-line cost dominates.
+SHORT='{"msg":"hi!","n":1}'
 # A plain-text line of the same length (an access log, with quotes to escape).
 TEXT='172.17.0.1 - - [28/Nov/2026:13:57:31 +0000] "GET /api/v1/items HTTP/1.1" 200 5123 "-"'
 
@@ -22,6 +24,8 @@ WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT
 DATA=$WORK/lines.json
 awk -v l="$LINE" -v n="$LINES" 'BEGIN { for (i = 0; i < n; i++) print l }' > "$DATA"
+SHORTDATA=$WORK/short.json
+awk -v l="$SHORT" -v n="$LINES" 'BEGIN { for (i = 0; i < n; i++) print l }' > "$SHORTDATA"
 TEXTDATA=$WORK/lines.txt
 awk -v l="$TEXT" -v n="$LINES" 'BEGIN { for (i = 0; i < n; i++) print l }' > "$TEXTDATA"
 
@@ -60,37 +64,82 @@ service() { # service DIR NAME CMD: a service whose run execs CMD
 	chmod +x "$1/$2/run"
 }
 
-relay_table() {
-	service "$WORK/one" flood "cat $DATA"
-	local got
-	got=$(DINIT_DIR=$WORK/one "$DINIT" 2> /dev/null | wc -l)
-	[ "$got" -eq "$LINES" ] || { echo "dinit relayed $got of $LINES lines" >&2; exit 1; }
+# cpu_ms CMD: the median over RUNS of the CPU time (ms) of the command that
+# CMD runs under $PERF (perf stat -i: the process itself, not its children),
+# or "n/a" when perf is not installed.
+PERF="perf stat -i -x, -e task-clock -o $WORK/perf.out --"
+cpu_ms() {
+	command -v perf > /dev/null || { echo n/a; return; }
+	local times=()
+	for _ in $(seq "$RUNS"); do
+		bash -c "$1"
+		times+=("$(awk -F, '/task-clock/ { print $1 }' "$WORK/perf.out")")
+	done
+	printf '%s\n' "${times[@]}" | sort -n | sed -n "$(((RUNS + 1) / 2))p"
+}
 
+# relay_rows DATA: the relay rows of one input file: wall time, lines/s, the
+# ratio to `cat | cat`, and the CPU seconds per million lines of the relay
+# itself (the middle cat; dinit without the service it runs).
+relay_rows() {
+	local data=$1 dir=$WORK/relay$RANDOM name us base="" cpu
+	service "$dir" flood "cat $data"
+	local got
+	got=$(DINIT_DIR=$dir "$DINIT" 2> /dev/null | wc -l)
+	[ "$got" -eq "$LINES" ] || { echo "dinit relayed $got of $LINES lines" >&2; exit 1; }
 	declare -A cmds=(
-		["cat | cat"]="cat $DATA | cat | cat > /dev/null"
-		["dinit (JSON)"]="DINIT_DIR=$WORK/one $DINIT 2> /dev/null | cat > /dev/null"
-		["dinit (DINIT_JSON_STDOUT=0)"]="DINIT_JSON_STDOUT=0 DINIT_DIR=$WORK/one $DINIT 2> /dev/null | cat > /dev/null"
+		["cat | cat"]="cat $data | cat | cat > /dev/null"
+		["dinit (JSON)"]="DINIT_DIR=$dir $DINIT 2> /dev/null | cat > /dev/null"
+		["dinit (DINIT_JSON_STDOUT=0)"]="DINIT_JSON_STDOUT=0 DINIT_DIR=$dir $DINIT 2> /dev/null | cat > /dev/null"
+	)
+	declare -A cpu=(
+		["cat | cat"]="cat $data | $PERF cat | cat > /dev/null"
+		["dinit (JSON)"]="DINIT_DIR=$dir $PERF $DINIT 2> /dev/null | cat > /dev/null"
+		["dinit (DINIT_JSON_STDOUT=0)"]="DINIT_JSON_STDOUT=0 DINIT_DIR=$dir $PERF $DINIT 2> /dev/null | cat > /dev/null"
 	)
 	local order=("cat | cat" "dinit (JSON)" "dinit (DINIT_JSON_STDOUT=0)")
 	if command -v s6-log > /dev/null; then
-		cmds["s6-log t 1"]="cat $DATA | s6-log t 1 | cat > /dev/null"
+		cmds["s6-log t 1"]="cat $data | s6-log t 1 | cat > /dev/null"
+		cpu["s6-log t 1"]="cat $data | $PERF s6-log t 1 | cat > /dev/null"
 		order+=("s6-log t 1")
-	else echo "(s6-log not installed: left out)" >&2; fi
+	fi
 	if command -v tini > /dev/null; then
-		cmds["tini (pass-through)"]="tini -s -- cat $DATA | cat > /dev/null"
+		cmds["tini (pass-through)"]="tini -s -- cat $data | cat > /dev/null"
+		cpu["tini (pass-through)"]="$PERF tini -s -- cat $data | cat > /dev/null"
 		order+=("tini (pass-through)")
-	else echo "(tini not installed: left out)" >&2; fi
+	fi
 	if command -v dumb-init > /dev/null; then
-		cmds["dumb-init (pass-through)"]="dumb-init cat $DATA | cat > /dev/null"
+		cmds["dumb-init (pass-through)"]="dumb-init cat $data | cat > /dev/null"
+		cpu["dumb-init (pass-through)"]="$PERF dumb-init cat $data | cat > /dev/null"
 		order+=("dumb-init (pass-through)")
-	else echo "(dumb-init not installed: left out)" >&2; fi
+	fi
+	for name in "${order[@]}"; do
+		us=$(median_us "${cmds[$name]}")
+		[ -n "$base" ] || base=$us
+		cpu=$(cpu_ms "${cpu[$name]}")
+		awk -v n="$name" -v us="$us" -v base="$base" -v lines="$LINES" -v cpu="$cpu" 'BEGIN {
+			gsub(/\|/, "\\|", n)
+			c = cpu == "n/a" ? "n/a" : sprintf("%.3f", cpu / 1e3 / (lines / 1e6))
+			printf "| %s | %.3f | %.2f M | %.2f | %s |\n", n, us / 1e6, lines / (us / 1e6) / 1e6, us / base, c }'
+	done
+}
 
-	echo "### Relaying $LINES lines of ${#LINE}-byte JSON (median of $RUNS)"
-	echo
-	echo "| relay | seconds | lines/s | ratio to cat \| cat |"
-	echo "|---|---|---|---|"
-	ratio_rows cmds order
-	echo
+relay_table() {
+	command -v s6-log > /dev/null || echo "(s6-log not installed: left out)" >&2
+	command -v tini > /dev/null || echo "(tini not installed: left out)" >&2
+	command -v dumb-init > /dev/null || echo "(dumb-init not installed: left out)" >&2
+	command -v perf > /dev/null || echo "(perf not installed: no CPU column)" >&2
+	local data
+	for data in "$DATA" "$SHORTDATA"; do
+		echo "### Relaying $LINES JSON lines of $(head -1 "$data" | wc -c) bytes with the newline (median of $RUNS)"
+		echo
+		echo 'CPU: the relay'"'"'s own CPU seconds per million lines (`perf stat -i`: the middle `cat`; dinit without the service it runs).'
+		echo
+		echo "| relay | seconds | lines/s | ratio to cat \| cat | CPU s per M lines |"
+		echo "|---|---|---|---|---|"
+		relay_rows "$data"
+		echo
+	done
 }
 
 # logs_table: the log formats of SPEC 10 beside the JSON stdout path:
@@ -192,6 +241,47 @@ flood_table() {
 	echo
 }
 
+# fanin_row N: N services flooding (`yes LINE`) for FLOOD_SECS; prints
+# "lines_per_s min_share max_share": the rate of the second half of the
+# output (by its timestamps: once every service runs), and the shares of the
+# first half scaled by N (1.000 is an exactly fair share).
+fanin_row() {
+	local n=$1 dir=$WORK/fanin$1 i pid
+	for i in $(seq -w 1 "$n"); do service "$dir" "f$i" "yes '$LINE'"; done
+	DINIT_DIR=$dir "$DINIT" > "$WORK/fanin.pipe" 2> /dev/null &
+	pid=$!
+	sleep "$FLOOD_SECS"
+	kill -TERM "$pid"
+	wait "$pid" || true
+	bin/benchcount < "$WORK/fanin.pipe" | awk -v n="$n" '
+		/^second-half-rate/ { rate = $2 }
+		/^service/ { k++; if (min == "" || $6 < min) min = $6; if ($6 > max) max = $6 }
+		END { if (k != n) { print "benchcount saw " k " of " n " services" > "/dev/stderr"; exit 1 }
+			printf "%.0f %.3f %.3f\n", rate, min * n, max * n }'
+	rm -f "$WORK/fanin.pipe"
+}
+
+# fanin_table: the throughput of 100 services flooding at once beside one
+# service flooding alone (the target: at least 90 %), and how fair the
+# shares are.
+fanin_table() {
+	local one many
+	one=$(fanin_row 1)
+	many=$(fanin_row 100)
+	echo "### Fan-in: services flooding at once for ${FLOOD_SECS} s"
+	echo
+	echo "Lines/s: the second half of the output, by its timestamps (every service runs by then)."
+	echo "Share: each service's part of the first half of the output, times the number of services (1.000 is exactly fair)."
+	echo
+	echo "| services | lines/s | ratio to 1 service | lowest share | highest share |"
+	echo "|---|---|---|---|---|"
+	awk -v one="$one" -v many="$many" 'BEGIN {
+		split(one, a, " "); split(many, b, " ")
+		printf "| 1 | %.2f M | 1.00 | %.3f | %.3f |\n", a[1] / 1e6, a[2], a[3]
+		printf "| 100 | %.2f M | %.2f | %.3f | %.3f |\n", b[1] / 1e6, b[1] / a[1], b[2], b[3] }'
+	echo
+}
+
 idle_row() {
 	local n=$1 dir=$WORK/idle$1 i
 	for i in $(seq -w 1 "$n"); do service "$dir" "s$i" "sleep 100000"; done
@@ -246,7 +336,7 @@ echo "## dinit benchmarks, $(date -u +%Y-%m-%d), $(nproc) cores, $(uname -r), $(
 echo
 # Arguments name the tables to run (e.g. logs_table); none: all of them.
 tables=("$@")
-[ ${#tables[@]} -gt 0 ] || tables=(relay_table logs_table single_table flood_table idle_table zombie_row)
+[ ${#tables[@]} -gt 0 ] || tables=(relay_table logs_table single_table flood_table fanin_table idle_table zombie_row)
 for table in "${tables[@]}"; do
 	"$table"
 done
