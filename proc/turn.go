@@ -44,12 +44,7 @@ func (s *Supervisor) turn() {
 	s.fireKills()
 	s.sweepIfBlind()
 	s.checkLogWaits()
-	// Writes are coalesced: while a source still has data to read, its
-	// lines wait in the sinks, up to the backpressure mark (HasReady is then
-	// false). Fewer, larger writes wake the reader of our output less often.
-	if !s.out.HasReady() {
-		s.out.Flush()
-	}
+	s.out.FlushIdle()
 	if s.phase == stopping {
 		s.exitIfAllEnded()
 	}
