@@ -84,9 +84,9 @@ func checkEnterable(svc *service) error {
 	for _, dir := range []string{svc.dir, svc.path("log")} {
 		// "dir/." resolves only with search permission on dir; a
 		// missing log/ is ENOENT, fine.
+		// (errors.As would link reflectlite: 28 KiB.)
 		_, err := os.Stat(dir + "/.")
-		var pe *fs.PathError
-		if errors.Is(err, fs.ErrPermission) && errors.As(err, &pe) {
+		if pe, ok := err.(*fs.PathError); ok && errors.Is(pe.Err, fs.ErrPermission) {
 			return errors.New("service " + svc.name + ": cannot enter " + dir + ": " + pe.Err.Error())
 		}
 	}
