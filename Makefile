@@ -20,7 +20,8 @@ STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
 help: ## show this list
 	@grep -E '^[a-z][a-zA-Z_-]*:.*## ' $(MAKEFILE_LIST) | \
-		awk -F':.*## ' '{ printf "  %-10s %s\n", $$1, $$2 }'
+		awk -F':.*## ' '{ name[NR] = $$1; text[NR] = $$2; if (length($$1) > w) w = length($$1) } \
+			END { for (i = 1; i <= NR; i++) printf "  %-" w "s %s\n", name[i], text[i] }'
 
 build: ## go build -o bin/dinit ./cmd/dinit
 	$(GO) build -o bin/dinit ./cmd/dinit

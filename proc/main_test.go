@@ -322,7 +322,9 @@ func TestMainProgramStartFailures(t *testing.T) {
 		code          int
 	}{
 		{"missing", "", 0, "no such file or directory", ExitNotFound},
-		{"no interpreter", "#!/nonexistent/sh\n", 0o755, "no such file or directory", ExitNotFound},
+		{"no interpreter", "#!/nonexistent/sh\n", 0o755,
+			"no such file or directory (check the #! line: interpreter /nonexistent/sh not found)", ExitNotFound},
+		{"CRLF", "#!/bin/sh\r\nexit 0\r\n", 0o755, "no such file or directory (check the #! line: CRLF line ending)", ExitNotFound},
 		{"not executable", "#!/bin/sh\n", 0o644, "permission denied", ExitNotExecutable},
 		{"no format", "not a program\n", 0o755, "exec format error", ExitNotExecutable},
 	} {

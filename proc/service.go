@@ -64,12 +64,33 @@ func discover(dir string) ([]*service, error) {
 			continue
 		}
 		svc := &service{name: e.Name(), dir: path}
+		if err := checkEnterable(svc); err != nil {
+			return nil, err
+		}
 		if svc.notifyFd, err = readNotificationFd(svc.path("notification-fd")); err != nil {
 			return nil, err
 		}
 		svcs = append(svcs, svc)
 	}
 	return svcs, nil
+}
+
+// checkEnterable refuses a service whose directory, or log/, we may not
+// enter (no search permission for our uid, e.g. mode 700 of another
+// owner): every name in it would fail with EACCES, and the first one
+// tried (notification-fd, log/run) would be blamed instead of the
+// directory.
+func checkEnterable(svc *service) error {
+	for _, dir := range []string{svc.dir, svc.path("log")} {
+		// "dir/." resolves only with search permission on dir; a
+		// missing log/ is ENOENT, fine.
+		// (errors.As would link reflectlite: 28 KiB.)
+		_, err := os.Stat(dir + "/.")
+		if pe, ok := err.(*fs.PathError); ok && errors.Is(pe.Err, fs.ErrPermission) {
+			return errors.New("service " + svc.name + ": cannot enter " + dir + ": " + pe.Err.Error())
+		}
+	}
+	return nil
 }
 
 // exists reports whether path names something (a file we will try to run).

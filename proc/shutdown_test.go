@@ -66,7 +66,7 @@ func TestShutdownTerminateFallsBackToSigterm(t *testing.T) {
 		{"a directory", func(dir string) error { return os.Mkdir(filepath.Join(dir, "terminate"), 0o755) }, "permission denied"},
 		{"bad interpreter", func(dir string) error {
 			return writeProgram(filepath.Join(dir, "terminate"), "#!/nonexistent/sh\n", 0o755)
-		}, "no such file or directory"},
+		}, "no such file or directory (check the #! line: interpreter /nonexistent/sh not found)"},
 		{"dangling symlink", func(dir string) error {
 			return os.Symlink(filepath.Join(dir, "nowhere"), filepath.Join(dir, "terminate"))
 		}, ""},

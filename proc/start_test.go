@@ -329,6 +329,37 @@ func TestServiceWithoutRun(t *testing.T) {
 	}
 }
 
+// A run or log/run whose #! line names a missing interpreter, or ends in
+// CRLF, fails with ENOENT like a missing file: the error says which.
+func TestServiceShebangHints(t *testing.T) {
+	for _, tt := range []struct {
+		name  string
+		files map[string]string
+		stage string // whose start fails
+		path  string // its file, relative to the service directory
+		hint  string
+	}{
+		{"run without its interpreter", map[string]string{"web/run": "#!/nonexistent/bash\n"},
+			"run", "run", "check the #! line: interpreter /nonexistent/bash not found"},
+		{"log/run in CRLF", map[string]string{"web/run": "#!/bin/sh\n", "web/log/run": "#!/bin/sh\r\ncat\r\n"},
+			"log", "log/run", "check the #! line: CRLF line ending"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := writeService(t, tt.files)
+			s := newUnitSupervisor(t, Config{Level: LevelInfo})
+			startDir(t, s, dir)
+			expectMessages(t, s,
+				"TS dinit: info: web/"+tt.stage+": starting",
+				"TS dinit: error: web/"+tt.stage+": error running: fork/exec "+filepath.Join(dir, "web", tt.path)+
+					": no such file or directory ("+tt.hint+")",
+				"TS dinit: warning: shutting down: web could not be started")
+			if s.exitCode != ExitFailure || s.out.Open() != 0 || len(s.procs) != 0 {
+				t.Fatalf("code=%d open=%d procs=%d", s.exitCode, s.out.Open(), len(s.procs))
+			}
+		})
+	}
+}
+
 // With JSON off, stdout lines go to our stdout as prefixed lines.
 func TestServiceOutputWithoutJSON(t *testing.T) {
 	dir := writeService(t, map[string]string{"web/run": "#!/bin/sh\necho '{\"a\":1}'\necho 'plain'\necho 'err' >&2\nexit 115\n"})

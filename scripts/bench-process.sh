@@ -16,12 +16,13 @@ SHORT='{"msg":"hi!","n":1}'
 # A plain-text line of the same length (an access log, with quotes to escape).
 TEXT='172.17.0.1 - - [28/Nov/2026:13:57:31 +0000] "GET /api/v1/items HTTP/1.1" 200 5123 "-"'
 
-CGO_ENABLED=0 go build -trimpath -ldflags '-s -w' -o bin/dinit ./cmd/dinit
 go build -o bin/benchcount ./internal/benchcount
 go build -o bin/benchstop ./internal/benchstop
-DINIT=$PWD/bin/dinit
 WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT
+# Its own build, in $WORK: bin/dinit stays the user's (make build, make static).
+CGO_ENABLED=0 go build -trimpath -ldflags '-s -w' -o "$WORK/dinit" ./cmd/dinit
+DINIT=$WORK/dinit
 DATA=$WORK/lines.json
 awk -v l="$LINE" -v n="$LINES" 'BEGIN { for (i = 0; i < n; i++) print l }' > "$DATA"
 SHORTDATA=$WORK/short.json

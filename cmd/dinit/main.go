@@ -15,9 +15,6 @@ import (
 	"github.com/dinit-dev/dinit/proc"
 )
 
-// version is stamped at build time (-X main.version=...).
-var version = "dev"
-
 // The loop runs on the main goroutine, and this keeps that goroutine on the
 // main thread: reparented processes attach to the main thread, and the
 // children we fork attach to the thread that forks them.
@@ -40,7 +37,7 @@ func main() {
 		os.Stdout.WriteString(helpText)
 		return
 	case cmd.version:
-		os.Stdout.WriteString("dinit " + version + "\n")
+		os.Stdout.WriteString("dinit " + dinitVersion() + "\n")
 		return
 	case cmd.query != "":
 		os.Exit(query(cmd.query))

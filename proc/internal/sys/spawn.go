@@ -1,6 +1,9 @@
 package sys
 
-import "syscall"
+import (
+	"errors"
+	"syscall"
+)
 
 // Spec describes one program to start: its path, arguments (argv; nil:
 // the path alone), working directory ("": ours), environment and its three
@@ -63,16 +66,33 @@ func Spawn(s Spec, withPidfd bool) (pid, pidfd int, err error) {
 	}
 	pid, _, err = syscall.StartProcess(s.Path, argv, attr)
 	if err != nil {
-		return 0, -1, &SpawnError{Path: s.Path, Err: err}
+		return 0, -1, spawnError(s, err)
 	}
 	return pid, pidfd, nil
 }
 
-// SpawnError reads like os/exec's: "fork/exec <path>: <reason>".
+// SpawnError reads like os/exec's: "fork/exec <path>: <reason>", then the
+// hint in parentheses when there is one.
 type SpawnError struct {
 	Path string
 	Err  error
+	Hint string // what to check, when the reason misleads (see shebangHint)
 }
 
-func (e *SpawnError) Error() string { return "fork/exec " + e.Path + ": " + e.Err.Error() }
+func spawnError(s Spec, err error) *SpawnError {
+	e := &SpawnError{Path: s.Path, Err: err}
+	if errors.Is(err, syscall.ENOENT) {
+		e.Hint = shebangHint(s.Path, s.Dir)
+	}
+	return e
+}
+
+func (e *SpawnError) Error() string {
+	msg := "fork/exec " + e.Path + ": " + e.Err.Error()
+	if e.Hint != "" {
+		msg += " (" + e.Hint + ")"
+	}
+	return msg
+}
+
 func (e *SpawnError) Unwrap() error { return e.Err }
