@@ -3,6 +3,7 @@ package proc
 import (
 	"time"
 
+	"github.com/dinit-dev/dinit/proc/internal/sys"
 	"github.com/dinit-dev/dinit/proc/relay"
 )
 
@@ -11,19 +12,25 @@ import (
 // children in /proc every timing.scan (and at once after SIGCHLD or an
 // end), and apply the policy to the ones we do not know.
 
-// reparentScan is the state of reparented-process detection.
+// reparentScan is the state of reparented-process detection. A scan runs
+// every second for our whole life: what it needs it keeps and reuses, so
+// that the loop's steady state allocates nothing (issue 14).
 type reparentScan struct {
 	due     time.Time         // next scan
 	pending map[int]time.Time // unknown children first seen at, awaiting timing.young
 	listErr error             // why the last listing failed (/proc unmounted): logged once
+	lister  sys.ChildLister   // the listing's open files and buffers (closed by close)
+	seen    map[int]bool      // the pending PIDs listed by this scan
 }
 
-// listChildren lists our children, from our own /proc only.
+// listChildren lists our children, from our own /proc only: /proc/self
+// must name us at every scan, as a service may have unmounted /proc since
+// the last one. The slice is valid until the next listing.
 func (s *Supervisor) listChildren() ([]int, error) {
-	if err := s.procfs.Own(s.self); err != nil {
+	if err := s.reparent.lister.Own(s.procfs, s.self); err != nil {
 		return nil, err
 	}
-	return s.procfs.Children(s.self)
+	return s.reparent.lister.List(s.procfs, s.self)
 }
 
 // scanIfDue looks for children we do not know and applies the policy.
@@ -68,8 +75,10 @@ func (s *Supervisor) scanPeriod() time.Duration {
 func (s *Supervisor) classify(pids []int) {
 	if s.reparent.pending == nil {
 		s.reparent.pending = map[int]time.Time{}
+		s.reparent.seen = map[int]bool{}
 	}
-	seen := make(map[int]bool, len(s.reparent.pending))
+	seen := s.reparent.seen
+	clear(seen)
 	for _, pid := range pids {
 		if _, ok := s.procs[pid]; ok {
 			continue

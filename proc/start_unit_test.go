@@ -28,7 +28,7 @@ func runToEnd(t *testing.T, s *Supervisor) {
 	}
 }
 
-func writeService(t *testing.T, files map[string]string) string {
+func writeService(t testing.TB, files map[string]string) string {
 	t.Helper()
 	dir := t.TempDir()
 	for name, content := range files {

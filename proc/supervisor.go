@@ -119,6 +119,7 @@ func (h signalHandler) Event(uint32) { h.s.sigSeen = true }
 // exit).
 func (s *Supervisor) close() {
 	s.closeStatus()
+	s.reparent.lister.Close()
 	_ = s.loop.Close()
 }
 

@@ -75,7 +75,7 @@ func killChild(pid int) {
 
 // killProcsAtEnd kills and reaps, at the end of the test, every process
 // the supervisor still tracks then.
-func killProcsAtEnd(t *testing.T, s *Supervisor) {
+func killProcsAtEnd(t testing.TB, s *Supervisor) {
 	t.Cleanup(func() {
 		for pid, p := range s.procs {
 			killChild(pid)

@@ -30,7 +30,7 @@ var unitOutputs sync.Map // *Supervisor -> unitSinks
 
 // newUnitSupervisor is a Supervisor with a real loop and its outputs on
 // two files of the test.
-func newUnitSupervisor(t *testing.T, cfg Config) *Supervisor {
+func newUnitSupervisor(t testing.TB, cfg Config) *Supervisor {
 	t.Helper()
 	return newUnitSupervisorOut(t, cfg, -1)
 }
@@ -38,7 +38,7 @@ func newUnitSupervisor(t *testing.T, cfg Config) *Supervisor {
 // newUnitSupervisorOut is newUnitSupervisor with its stdout on the given fd
 // (-1: a file of the test). The loop is made first: it takes the lowest
 // free descriptor (TestTurnSurvivesAPollFailure counts on it).
-func newUnitSupervisorOut(t *testing.T, cfg Config, stdout int) *Supervisor {
+func newUnitSupervisorOut(t testing.TB, cfg Config, stdout int) *Supervisor {
 	t.Helper()
 	l, err := loop.New()
 	if err != nil {
@@ -55,13 +55,14 @@ func newUnitSupervisorOut(t *testing.T, cfg Config, stdout int) *Supervisor {
 	errW, errR := sinkFile(t, filepath.Join(dir, "stderr"))
 	sinks.stderr = errR
 	s := assemble(cfg, l, relay.New(l, stdout, int(errW.Fd()), relayOptions(cfg)))
+	t.Cleanup(s.reparent.lister.Close) // as s.close does (the loop: above)
 	unitOutputs.Store(s, sinks)
 	t.Cleanup(func() { unitOutputs.Delete(s) })
 	return s
 }
 
 // sinkFile creates a file to write to and opens it again to read from.
-func sinkFile(t *testing.T, path string) (w, r *os.File) {
+func sinkFile(t testing.TB, path string) (w, r *os.File) {
 	t.Helper()
 	w, err := os.Create(path)
 	if err != nil {
@@ -127,7 +128,7 @@ func messages(s *Supervisor) []string {
 // normalised.
 func stdoutText(s *Supervisor) string { return normalised(written(s, false)) }
 
-func expectMessages(t *testing.T, s *Supervisor, want ...string) {
+func expectMessages(t testing.TB, s *Supervisor, want ...string) {
 	t.Helper()
 	got := messages(s)
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {

@@ -3,7 +3,6 @@ package sys
 import (
 	"bytes"
 	"errors"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -44,38 +43,20 @@ func (p Proc) Own(self int) error {
 // the thread that forked it and reparented processes attach to the thread
 // the kernel picks as reaper, so every thread's list is read. Kernels built
 // without CONFIG_PROC_CHILDREN lack the file: then every process's stat is
-// scanned for its parent PID.
+// scanned for its parent PID. A caller that lists often keeps a
+// ChildLister instead, which reuses its buffers.
 func (p Proc) Children(pid int) ([]int, error) {
-	taskDir := p.path(pid, "task")
-	tasks, err := os.ReadDir(taskDir)
-	if err != nil {
-		return nil, err
-	}
-	var pids []int
-	for _, t := range tasks {
-		b, err := os.ReadFile(filepath.Join(taskDir, t.Name(), "children"))
-		if errors.Is(err, fs.ErrNotExist) && len(pids) == 0 {
-			return p.childrenByStat(pid)
-		}
-		if err != nil {
-			continue // the thread ended while we looked
-		}
-		pids = appendInts(pids, b)
-	}
-	return pids, nil
-}
-
-func appendInts(dst []int, b []byte) []int {
-	for _, f := range bytes.Fields(b) {
-		if n, err := strconv.Atoi(string(f)); err == nil {
-			dst = append(dst, n)
-		}
-	}
-	return dst
+	var l ChildLister
+	defer l.Close()
+	return l.List(p, pid)
 }
 
 // childrenByStat is the slow path: walk /proc and keep processes whose
-// parent is pid.
+// parent is pid. It allocates (a string per entry, a buffer per stat), so
+// on a kernel built without CONFIG_PROC_CHILDREN (the option that gives
+// the children files, Linux 3.5) every reparent scan allocates. This
+// kernel has the option (6.18 here: /proc/config.gz), as the allocation
+// tests need.
 func (p Proc) childrenByStat(pid int) ([]int, error) {
 	ents, err := os.ReadDir(p.Root)
 	if err != nil {

@@ -108,6 +108,10 @@ func TestChildrenOnTheRealProc(t *testing.T) {
 	if err != nil || !slices.Contains(kids, pid) {
 		t.Fatalf("Children = %v, %v; want %d among them", kids, err, pid)
 	}
+	// Spawn returns once the exec closed our pipe, before the new program's
+	// arguments are set up (its cmdline then reads as empty): asleep on its
+	// stdin, the shell has them.
+	waitState(t, pid, "S")
 	if cmdline, name := RealProc.Describe(pid); cmdline != "/bin/sh" || name != "sh" {
 		t.Fatalf("Describe = %q, %q; want \"/bin/sh\", \"sh\"", cmdline, name)
 	}
