@@ -18,6 +18,9 @@ var (
 	// helperBin is this test binary, re-executed as a helper program by
 	// services (see helpers_test.go).
 	helperBin string
+	// afterTests run once every test has ended (the README tests' stand-in
+	// base image is removed there). Appended to only from sync.Once.
+	afterTests []func()
 )
 
 func TestMain(m *testing.M) {
@@ -28,6 +31,11 @@ func TestMain(m *testing.M) {
 }
 
 func runTests(m *testing.M) int {
+	defer func() {
+		for _, f := range afterTests {
+			f()
+		}
+	}()
 	exe, err := os.Executable()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "integration: cannot find the test binary:", err)
