@@ -202,7 +202,7 @@ func TestReadmeShebang(t *testing.T) {
 		name, run, hint string
 	}{
 		{"bash", "#!/bin/bash\necho hi\n", strings.TrimPrefix(want[0], base)},
-		{"crlf", "#!/bin/sh\r\necho hi\r\n", " (CRLF line ending in #! line)"},
+		{"crlf", "#!/bin/sh\r\necho hi\r\n", " (check the #! line: CRLF line ending)"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
@@ -216,12 +216,6 @@ func TestReadmeShebang(t *testing.T) {
 				t.Fatalf("exit %d (%v), stdout %q; want 1 and nothing", code, err, out)
 			}
 			got := readmeLines(errOut)
-			// Until the hint of issue 15 is in (branch edges), dinit
-			// writes the line without it; after, exactly the README's.
-			// TODO: drop the first form once both are merged.
-			if len(got) == 3 && got[0] == base {
-				got[0] += tc.hint
-			}
 			if !slices.Equal(got, append([]string{base + tc.hint}, want[1:]...)) {
 				t.Errorf("stderr:\n%s", diffLines(got, append([]string{base + tc.hint}, want[1:]...)))
 			}
