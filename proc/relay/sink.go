@@ -4,6 +4,7 @@ import (
 	"errors"
 	"strconv"
 
+	"github.com/dinit-dev/dinit/proc/internal/sys"
 	"golang.org/x/sys/unix"
 )
 
@@ -102,7 +103,11 @@ func (s *sink) write(p []byte) (int, error) {
 	case modeMessage:
 		return s.sendLine(p)
 	}
-	n, err := unix.Write(s.fd, p)
+	write := sys.RawWrite
+	if s.mode == modeBlocking {
+		write = unix.Write // a regular file or a device: it may wait
+	}
+	n, err := write(s.fd, p)
 	if n < 0 {
 		n = 0
 	}

@@ -70,7 +70,7 @@ func (s *Source) Event(ev uint32) {
 
 // readOnce reads at most one buffer and reports whether more may be there.
 func (s *Source) readOnce(buf []byte) bool {
-	n, err := unix.Read(s.fd, buf)
+	n, err := sys.RawRead(s.fd, buf)
 	switch {
 	case n > 0:
 		s.counts.Bytes += int64(n)
