@@ -72,6 +72,23 @@ func (l *Loop) Remove(tok Token) error {
 	return os.NewSyscallError("epoll_ctl", err)
 }
 
+// Drop forgets tok and closes its fd, in one system call where Remove and a
+// close take two: closing the last reference to a file takes it out of the
+// epoll set. It is for fds that only we hold (our pipe read ends, pidfds,
+// accepted sockets): at the shutdown of 100 services it saves 300
+// epoll_ctl calls. Should something else still hold the file, epoll may
+// report it again; those events carry a stale token and Poll drops them.
+// Dropping a stale token closes nothing.
+func (l *Loop) Drop(tok Token) {
+	s, ok := l.lookup(tok)
+	if !ok {
+		return
+	}
+	fd := s.fd
+	l.release(tok.slot())
+	_ = unix.Close(fd)
+}
+
 // Registered reports how many registrations are live: the tests of the
 // packages that register fds use it to prove that nothing is left behind.
 func (l *Loop) Registered() int { return len(l.slots) - len(l.free) }

@@ -119,8 +119,7 @@ func (s *Supervisor) closeReadiness(r *readiness) {
 	if r.sup == nil || r.fd < 0 { // never opened (zero value), or closed
 		return
 	}
-	_ = s.loop.Remove(r.tok)
-	sys.Close(r.fd)
+	s.loop.Drop(r.tok) // closes our read end, which only we hold
 	r.fd = -1
 }
 

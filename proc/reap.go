@@ -57,8 +57,7 @@ func (s *Supervisor) strayZombie(pid int) *process {
 func (s *Supervisor) ended(p *process, st sys.ExitStatus) {
 	delete(s.procs, p.pid)
 	if p.pidfd >= 0 {
-		_ = s.loop.Remove(p.tok)
-		sys.Close(p.pidfd)
+		s.loop.Drop(p.tok) // closes the pidfd, which only we hold
 	}
 	s.reparent.due = s.now // orphans of p (if any) attach to us now
 	p.end, p.endedAt = &st, s.now

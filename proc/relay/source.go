@@ -120,8 +120,7 @@ func (s *Source) Close() {
 	s.lines.Close(s)
 	s.out.account(s)
 	s.closed = true
-	_ = s.out.loop.Remove(s.tok)
-	sys.Close(s.fd)
+	s.out.loop.Drop(s.tok) // closes the read end, which only we hold
 	s.out.open--
 }
 

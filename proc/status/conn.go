@@ -113,8 +113,7 @@ func (s *Server) write(c *conn) bool {
 
 // closeConn unregisters and closes c.
 func (s *Server) closeConn(c *conn) {
-	_ = s.loop.Remove(c.tok)
-	_ = unix.Close(c.fd)
+	s.loop.Drop(c.tok) // closes the accepted socket, which only we hold
 	c.fd, c.out = -1, nil
 }
 
