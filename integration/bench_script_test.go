@@ -26,14 +26,7 @@ done
 // is a command), so that nothing is built or measured.
 func TestBenchProcessKeepsBinDinit(t *testing.T) {
 	t.Parallel()
-	root, err := moduleRoot()
-	if err != nil {
-		t.Fatal(err)
-	}
-	script, err := os.ReadFile(filepath.Join(root, "scripts", "bench-process.sh"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	script := repoFile(t, "scripts", "bench-process.sh")
 	repo, fake := t.TempDir(), t.TempDir()
 	log := filepath.Join(fake, "log")
 	const users = "the user's bin/dinit\n"

@@ -23,10 +23,7 @@ func TestExamplesMakeRun(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	makefile, err := os.ReadFile(filepath.Join(root, "Makefile"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	makefile := repoFile(t, "Makefile")
 	const recipe = "\tDINIT_DIR=examples/services DINIT_LOG_LEVEL=info ./bin/dinit\n"
 	if !regexp.MustCompile(`(?m)^run: build ## .*\n` + regexp.QuoteMeta(recipe)).Match(makefile) {
 		t.Fatalf("the Makefile's run target is not `build` then %q: update this test", recipe)

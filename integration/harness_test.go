@@ -83,6 +83,21 @@ func buildDinit(out string) ([]byte, error) {
 	return cmd.CombinedOutput()
 }
 
+// repoFile reads a file of the repository, named by its path's parts from
+// the module root.
+func repoFile(t testing.TB, parts ...string) []byte {
+	t.Helper()
+	root, err := moduleRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(filepath.Join(append([]string{root}, parts...)...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
 func moduleRoot() (string, error) {
 	dir, err := os.Getwd()
 	if err != nil {

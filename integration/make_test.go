@@ -1,9 +1,7 @@
 package integration
 
 import (
-	"os"
 	"os/exec"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -20,10 +18,7 @@ func TestMakeHelp(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	makefile, err := os.ReadFile(filepath.Join(root, "Makefile"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	makefile := repoFile(t, "Makefile")
 	targets := regexp.MustCompile(`(?m)^([a-z][a-zA-Z_-]*):.*## (.*)$`).FindAllStringSubmatch(string(makefile), -1)
 	width := 0
 	for _, m := range targets {

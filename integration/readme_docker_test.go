@@ -3,9 +3,7 @@ package integration
 import (
 	"encoding/json"
 	"errors"
-	"os"
 	"os/exec"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -273,14 +271,7 @@ func TestReadmeHealthcheck(t *testing.T) {
 func TestReadmeInstallImage(t *testing.T) {
 	dockerRequire(t)
 	readmeRequireBase(t)
-	root, err := moduleRoot()
-	if err != nil {
-		t.Fatal(err)
-	}
-	rootDockerfile, err := os.ReadFile(filepath.Join(root, "Dockerfile"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	rootDockerfile := repoFile(t, "Dockerfile")
 	if dockerGate.arch != "amd64" {
 		// The classic builder leaves TARGETARCH at the Dockerfile's default.
 		t.Skipf("the root Dockerfile's TARGETARCH defaults to amd64; the engine is %s", dockerGate.arch)

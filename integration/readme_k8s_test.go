@@ -3,8 +3,6 @@ package integration
 import (
 	"encoding/json"
 	"fmt"
-	"os"
-	"path/filepath"
 	"regexp"
 	"slices"
 	"strconv"
@@ -33,14 +31,7 @@ type pod struct {
 
 func readPod(t *testing.T) pod {
 	t.Helper()
-	root, err := moduleRoot()
-	if err != nil {
-		t.Fatal(err)
-	}
-	data, err := os.ReadFile(filepath.Join(root, "examples", "kubernetes", "pod.yaml"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	data := repoFile(t, "examples", "kubernetes", "pod.yaml")
 	doc, err := yamlSubset(string(data))
 	if err != nil {
 		t.Fatalf("examples/kubernetes/pod.yaml: %v", err)

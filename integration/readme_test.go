@@ -54,14 +54,7 @@ var readmeIDs = []string{
 // readReadme parses README.md of the module's root into its fenced blocks.
 func readReadme(t testing.TB) []readmeBlock {
 	t.Helper()
-	root, err := moduleRoot()
-	if err != nil {
-		t.Fatal(err)
-	}
-	data, err := os.ReadFile(filepath.Join(root, "README.md"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	data := repoFile(t, "README.md")
 	blocks, err := parseReadme(string(data))
 	if err != nil {
 		t.Fatalf("README.md: %v", err)
@@ -224,14 +217,7 @@ func definedTests(t *testing.T) map[string]bool {
 // (with the container's name as "$1" where the README says c).
 func TestReadmeJQRecipesMatchTests(t *testing.T) {
 	t.Parallel()
-	root, err := moduleRoot()
-	if err != nil {
-		t.Fatal(err)
-	}
-	src, err := os.ReadFile(filepath.Join(root, "integration", "docker_logs_test.go"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	src := repoFile(t, "integration", "docker_logs_test.go")
 	for _, id := range []string{"jq/service", "jq/mixed"} {
 		recipe := strings.TrimSpace(readmeBlockByID(t, id))
 		inTest := strings.Replace(recipe, "docker logs c ", `docker logs "$1" `, 1)
@@ -245,14 +231,7 @@ func TestReadmeJQRecipesMatchTests(t *testing.T) {
 // is examples/kubernetes/pod.yaml, byte for byte.
 func TestReadmeKubernetesManifestIsTheExample(t *testing.T) {
 	t.Parallel()
-	root, err := moduleRoot()
-	if err != nil {
-		t.Fatal(err)
-	}
-	file, err := os.ReadFile(filepath.Join(root, "examples", "kubernetes", "pod.yaml"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	file := repoFile(t, "examples", "kubernetes", "pod.yaml")
 	if shown := readmeBlockByID(t, "kubernetes/pod.yaml"); shown != string(file) {
 		t.Errorf("the README's manifest differs from examples/kubernetes/pod.yaml:\n%s", diffLines(strings.Split(shown, "\n"), strings.Split(string(file), "\n")))
 	}
