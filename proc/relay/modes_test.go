@@ -36,15 +36,7 @@ func TestLineRoutingByMode(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			o := testOutputWith(tt.opt)
-			s := testSource(o, "web", "run", tt.stdout)
-			s.Line([]byte(tt.in), linebuf.Whole)
-			if got := string(o.stdout.buf); got != tt.wantOut {
-				t.Errorf("stdout %q, want %q", got, tt.wantOut)
-			}
-			if got := string(o.stderr.buf); got != tt.wantErr {
-				t.Errorf("stderr %q, want %q", got, tt.wantErr)
-			}
+			routeOne(t, testOutputWith(tt.opt), tt.stdout, tt.in, tt.wantOut, tt.wantErr)
 		})
 	}
 }

@@ -39,6 +39,20 @@ func testSource(o *Output, name, stage string, stdout bool) *Source {
 	return o.newSource(name, stage, stdout)
 }
 
+// routeOne routes one whole line of web/run's stdout (or stderr) through o
+// and checks what each sink then holds.
+func routeOne(t *testing.T, o *Output, stdout bool, in, wantOut, wantErr string) {
+	t.Helper()
+	s := testSource(o, "web", "run", stdout)
+	s.Line([]byte(in), linebuf.Whole)
+	if got := string(o.stdout.buf); got != wantOut {
+		t.Errorf("stdout %q, want %q", got, wantOut)
+	}
+	if got := string(o.stderr.buf); got != wantErr {
+		t.Errorf("stderr %q, want %q", got, wantErr)
+	}
+}
+
 func TestLineRouting(t *testing.T) {
 	const ts = "2026-11-28T13:57:31.420Z"
 	tests := []struct {
@@ -71,15 +85,7 @@ func TestLineRouting(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			o := testOutput(tt.level, tt.json)
-			s := testSource(o, "web", "run", tt.stdout)
-			s.Line([]byte(tt.in), linebuf.Whole)
-			if got := string(o.stdout.buf); got != tt.wantOut {
-				t.Errorf("stdout %q, want %q", got, tt.wantOut)
-			}
-			if got := string(o.stderr.buf); got != tt.wantErr {
-				t.Errorf("stderr %q, want %q", got, tt.wantErr)
-			}
+			routeOne(t, testOutput(tt.level, tt.json), tt.stdout, tt.in, tt.wantOut, tt.wantErr)
 		})
 	}
 }

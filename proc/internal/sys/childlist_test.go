@@ -106,7 +106,7 @@ func TestChildListerAnotherTree(t *testing.T) {
 	}
 }
 
-// Own says what Proc.Own says, word for word.
+// Own, and Proc.Own which calls it, say exactly these words.
 func TestChildListerOwnIsProcOwn(t *testing.T) {
 	t.Parallel()
 	ours := fakeProc(t, nil)

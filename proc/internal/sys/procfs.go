@@ -29,14 +29,8 @@ var ErrForeignProc = errors.New("/proc is not of dinit's PID namespace (/proc/se
 // Own checks that the procfs shows our own PID namespace: /proc/self must
 // name us (self is our PID as we see it).
 func (p Proc) Own(self int) error {
-	link, err := os.Readlink(filepath.Join(p.Root, "self"))
-	if err != nil {
-		return err
-	}
-	if link != strconv.Itoa(self) {
-		return ErrForeignProc
-	}
-	return nil
+	var l ChildLister // one check, the scan's (childlist.go)
+	return l.Own(p, self)
 }
 
 // Children lists the PIDs whose parent is process pid. A child attaches to
